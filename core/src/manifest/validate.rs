@@ -1,0 +1,158 @@
+//! The schema's rules beyond what serde's types express, checked on every manifest read.
+
+use std::collections::HashSet;
+
+use super::{FeatureKind, Manifest, OutputMeaning, Scope, Task};
+use crate::{Error, Result};
+
+/// Longest behaviour sequence or token list a manifest may declare.
+pub const MAX_SEQUENCE_LEN: u32 = 4096;
+/// Largest embedding table (rows) a manifest may declare.
+pub const MAX_TABLE_ROWS: u64 = 1 << 31;
+
+fn invalid(reason: String) -> Error {
+    Error::InvalidManifest { reason }
+}
+
+impl Manifest {
+    /// Checks every rule of the schema; [`Manifest::from_json`] calls it.
+    ///
+    /// ```
+    /// use dram_core::manifest::*;
+    /// let empty = Manifest::new(Task::Ranker, vec![], vec![]);
+    /// assert!(empty.validate().unwrap_err().to_string().contains("at least one feature"));
+    /// ```
+    pub fn validate(&self) -> Result<()> {
+        if self.features.is_empty() {
+            return Err(invalid("expected at least one feature, found none".into()));
+        }
+        let mut names = HashSet::new();
+        let mut inputs = HashSet::new();
+        for feature in &self.features {
+            if feature.name.is_empty() {
+                return Err(invalid("a feature has an empty name".into()));
+            }
+            if !names.insert(feature.name.as_str()) {
+                return Err(invalid(format!("feature `{}` is declared twice", feature.name)));
+            }
+            for input in feature.graph_inputs() {
+                if !inputs.insert(input.name.clone()) {
+                    return Err(invalid(format!(
+                        "graph input `{}` is fed by two features",
+                        input.name
+                    )));
+                }
+            }
+            self.validate_kind(feature)?;
+        }
+        let item_keys: Vec<_> = self.features.iter().filter(|f| f.item_key).collect();
+        if item_keys.len() > 1 {
+            return Err(invalid(format!(
+                "expected at most one item_key feature, found {}",
+                item_keys.len()
+            )));
+        }
+        if let Some(key) = item_keys.first() {
+            if key.scope != Scope::Candidate
+                || !matches!(key.kind, FeatureKind::Categorical { .. } | FeatureKind::Hashed { .. })
+            {
+                return Err(invalid(format!(
+                    "item_key feature `{}` must be a categorical or hashed candidate feature",
+                    key.name
+                )));
+            }
+        }
+        self.validate_outputs()
+    }
+
+    fn validate_kind(&self, feature: &super::FeatureSpec) -> Result<()> {
+        let name = &feature.name;
+        let is_history = matches!(feature.kind, FeatureKind::Sequence { .. });
+        if is_history != (feature.scope == Scope::History) {
+            return Err(invalid(format!(
+                "feature `{name}`: sequence features and only they have scope `history`, found a {} feature with scope {:?}",
+                feature.kind.name(),
+                feature.scope
+            )));
+        }
+        match &feature.kind {
+            FeatureKind::Categorical { vocab_size: 0 } => {
+                return Err(invalid(format!("feature `{name}`: vocab_size must be positive")))
+            }
+            FeatureKind::Hashed { buckets: 0, .. } => {
+                return Err(invalid(format!("feature `{name}`: buckets must be positive")))
+            }
+            FeatureKind::Numeric { mean, std, .. } => {
+                if !mean.is_finite() || !std.is_finite() || *std <= 0.0 {
+                    return Err(invalid(format!(
+                        "feature `{name}`: expected finite mean and positive finite std, found mean {mean} std {std}"
+                    )));
+                }
+            }
+            FeatureKind::Sequence { max_len, item_feature, .. } => {
+                check_len(name, *max_len)?;
+                let target = self.feature(item_feature).ok_or_else(|| {
+                    invalid(format!("feature `{name}`: item_feature `{item_feature}` is not declared"))
+                })?;
+                if target.scope != Scope::Candidate
+                    || !matches!(
+                        target.kind,
+                        FeatureKind::Categorical { .. } | FeatureKind::Hashed { .. }
+                    )
+                {
+                    return Err(invalid(format!(
+                        "feature `{name}`: item_feature `{item_feature}` must be a categorical or hashed candidate feature"
+                    )));
+                }
+            }
+            FeatureKind::Text { tokenizer } => {
+                check_len(name, tokenizer.max_tokens)?;
+                if tokenizer.buckets == 0 {
+                    return Err(invalid(format!("feature `{name}`: tokenizer buckets must be positive")));
+                }
+                if tokenizer.word_ngrams.is_empty() && tokenizer.char_ngrams.is_empty() {
+                    return Err(invalid(format!("feature `{name}`: tokenizer emits no n-grams")));
+                }
+                if tokenizer.word_ngrams.iter().chain(&tokenizer.char_ngrams).any(|&n| n == 0 || n > 8) {
+                    return Err(invalid(format!("feature `{name}`: n-gram orders must be in 1..=8")));
+                }
+            }
+            _ => {}
+        }
+        match feature.kind.table_rows() {
+            Some(rows) if rows > MAX_TABLE_ROWS => Err(invalid(format!(
+                "feature `{name}`: {rows} table rows exceeds the limit of {MAX_TABLE_ROWS}"
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    fn validate_outputs(&self) -> Result<()> {
+        let Some(first) = self.outputs.first() else {
+            return Err(invalid("expected at least one output, found none".into()));
+        };
+        match (self.task, &first.meaning) {
+            (Task::Ranker, OutputMeaning::Logit | OutputMeaning::Probability) => Ok(()),
+            (Task::Classifier, OutputMeaning::ClassLogits { labels }) if labels.len() >= 2 => {
+                Ok(())
+            }
+            (task, meaning) => Err(invalid(format!(
+                "a {} needs its first output to be {}, found {meaning:?}",
+                task.as_str(),
+                match task {
+                    Task::Ranker => "a logit or probability",
+                    Task::Classifier => "class logits with at least two labels",
+                }
+            ))),
+        }
+    }
+}
+
+fn check_len(name: &str, len: u32) -> Result<()> {
+    if len == 0 || len > MAX_SEQUENCE_LEN {
+        return Err(invalid(format!(
+            "feature `{name}`: length must be in 1..={MAX_SEQUENCE_LEN}, found {len}"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! The raw escape hatch: any ONNX graph tract can run, named tensors in and out, no manifest.
+//! [`crate::Model`] is built on it. The graph is optimised once at load; the plan is shared
+//! by every call and thread, each call running its own state.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::Arc;
+
+use tract_onnx::pb::ModelProto;
+use tract_onnx::prelude::*;
+
+use crate::tensor::{Tensor as DramTensor, TensorData};
+use crate::{model_file, Error, Result};
+
+/// Type and shape of a graph input or output.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IoInfo {
+    /// Name in the ONNX graph.
+    pub name: String,
+    /// Element type, as `f32`, `i64`, `i32`, ...
+    pub dtype: String,
+    /// Dimensions; `None` for a symbolic one (such as the candidate count).
+    pub shape: Vec<Option<usize>>,
+}
+
+/// An optimised graph ready to run from many threads.
+///
+/// ```no_run
+/// use dram_core::{Session, Tensor};
+/// let session = Session::load("model.onnx")?;
+/// let outputs = session.run(vec![("x".into(), Tensor::f32(vec![1, 3], vec![0.1, 0.2, 0.3])?)])?;
+/// println!("{:?}", outputs[0]);
+/// # Ok::<(), dram_core::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Session {
+    plan: Arc<TypedSimplePlan>,
+    inputs: Vec<IoInfo>,
+    outputs: Vec<IoInfo>,
+}
+
+impl Session {
+    /// Loads and optimises the ONNX file at `path`.
+    pub fn load(path: impl AsRef<Path>) -> Result<Session> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Session::from_bytes(&bytes)
+    }
+
+    /// Loads and optimises ONNX bytes (an app asset or bundle resource).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Session> {
+        Session::from_proto(&model_file::decode(bytes)?)
+    }
+
+    /// Optimises a decoded model.
+    pub fn from_proto(proto: &ModelProto) -> Result<Session> {
+        guard(|| build(proto))
+    }
+
+    /// The graph's inputs, in graph order.
+    pub fn inputs(&self) -> &[IoInfo] {
+        &self.inputs
+    }
+
+    /// The graph's outputs, in graph order.
+    pub fn outputs(&self) -> &[IoInfo] {
+        &self.outputs
+    }
+
+    /// Runs the graph. Every input must be given once, by name, with the declared element
+    /// type, rank and fixed dimensions. Outputs come back in graph order with their names.
+    pub fn run(&self, inputs: Vec<(String, DramTensor)>) -> Result<Vec<(String, DramTensor)>> {
+        let mut slots: Vec<Option<DramTensor>> = vec![None; self.inputs.len()];
+        for (name, tensor) in inputs {
+            let index = self.inputs.iter().position(|i| i.name == name).ok_or_else(|| {
+                Error::InputMismatch {
+                    input: name.clone(),
+                    expected: format!("one of the graph inputs {:?}", self.input_names()),
+                    found: "an unknown name".into(),
+                }
+            })?;
+            if slots[index].replace(tensor).is_some() {
+                return Err(Error::InputMismatch {
+                    input: name,
+                    expected: "one tensor".into(),
+                    found: "two tensors with this name".into(),
+                });
+            }
+        }
+        let mut values = TVec::new();
+        for (info, slot) in self.inputs.iter().zip(slots) {
+            let tensor = slot.ok_or_else(|| Error::InputMismatch {
+                input: info.name.clone(),
+                expected: "a tensor".into(),
+                found: "nothing".into(),
+            })?;
+            check_input(info, &tensor)?;
+            values.push(to_tract(tensor)?.into_tvalue());
+        }
+        let outputs = guard(|| self.plan.run(values).map_err(Error::runtime))?;
+        self.outputs.iter().zip(outputs).map(|(info, value)| Ok((info.name.clone(), from_tract(&value)?))).collect()
+    }
+
+    fn input_names(&self) -> Vec<&str> {
+        self.inputs.iter().map(|i| i.name.as_str()).collect()
+    }
+}
+
+/// Runs `f`, turning a panic inside tract into an error so no hostile model or input can take
+/// the app down (bindings build with `panic = "unwind"`).
+fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(Error::Runtime { reason: format!("the inference engine panicked: {message}") })
+    })
+}
+
+fn build(proto: &ModelProto) -> Result<Session> {
+    let model = tract_onnx::onnx()
+        .model_for_proto_model(proto)
+        .map_err(|e| Error::NotOnnx { reason: format!("{e:#}") })?;
+    let typed = model.into_typed().and_then(|m| m.into_decluttered()).map_err(Error::runtime)?;
+    let inputs = io_infos(&typed, typed.input_outlets().map_err(Error::runtime)?)?;
+    let outputs = io_infos(&typed, typed.output_outlets().map_err(Error::runtime)?)?;
+    let plan = typed.into_optimized().and_then(|m| m.into_runnable()).map_err(Error::runtime)?;
+    Ok(Session { plan, inputs, outputs })
+}
+
+fn io_infos(model: &TypedModel, outlets: &[OutletId]) -> Result<Vec<IoInfo>> {
+    outlets
+        .iter()
+        .map(|&outlet| {
+            let fact = model.outlet_fact(outlet).map_err(Error::runtime)?;
+            let name = model
+                .outlet_label(outlet)
+                .map(str::to_string)
+                .unwrap_or_else(|| model.node(outlet.node).name.clone());
+            let shape = fact.shape.iter().map(|d| d.to_i64().ok().map(|v| v as usize)).collect();
+            Ok(IoInfo { name, dtype: dtype_name(fact.datum_type), shape })
+        })
+        .collect()
+}
+
+fn dtype_name(dt: DatumType) -> String {
+    match dt {
+        DatumType::F32 => "f32".into(),
+        DatumType::I64 => "i64".into(),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+fn check_input(info: &IoInfo, tensor: &DramTensor) -> Result<()> {
+    let mismatch = |expected: String, found: String| Error::InputMismatch {
+        input: info.name.clone(),
+        expected,
+        found,
+    };
+    if info.dtype != tensor.dtype_name() {
+        return Err(mismatch(format!("element type {}", info.dtype), format!("element type {}", tensor.dtype_name())));
+    }
+    let fits = info.shape.len() == tensor.shape().len()
+        && info.shape.iter().zip(tensor.shape()).all(|(want, &got)| want.is_none_or(|w| w == got));
+    if !fits {
+        let declared: Vec<String> =
+            info.shape.iter().map(|d| d.map_or("?".into(), |v| v.to_string())).collect();
+        return Err(mismatch(format!("shape [{}]", declared.join(", ")), format!("shape {:?}", tensor.shape())));
+    }
+    Ok(())
+}
+
+fn to_tract(tensor: DramTensor) -> Result<Tensor> {
+    let (shape, data) = tensor.into_parts();
+    let array = |e: tract_ndarray::ShapeError| Error::InvalidTensor { reason: e.to_string() };
+    Ok(match data {
+        TensorData::F32(v) => tract_ndarray::ArrayD::from_shape_vec(shape, v).map_err(array)?.into_tensor(),
+        TensorData::I64(v) => tract_ndarray::ArrayD::from_shape_vec(shape, v).map_err(array)?.into_tensor(),
+    })
+}
+
+fn from_tract(value: &Tensor) -> Result<DramTensor> {
+    let shape = value.shape().to_vec();
+    let view = value.try_as_plain_ram().map_err(Error::runtime)?;
+    match value.datum_type() {
+        DatumType::F32 => DramTensor::f32(shape, view.as_slice::<f32>().map_err(Error::runtime)?.to_vec()),
+        DatumType::I64 => DramTensor::i64(shape, view.as_slice::<i64>().map_err(Error::runtime)?.to_vec()),
+        _ => {
+            let cast = value.cast_to::<f32>().map_err(Error::runtime)?;
+            let view = cast.try_as_plain_ram().map_err(Error::runtime)?;
+            DramTensor::f32(shape, view.as_slice::<f32>().map_err(Error::runtime)?.to_vec())
+        }
+    }
+}
