@@ -1,0 +1,153 @@
+//! The fp32 ONNX graph of a [`NetSpec`].
+
+use anyhow::{anyhow, bail, Result};
+use dram_core::manifest::{DType, Dim, FeatureKind, FeatureSpec};
+use tract_onnx::pb::ModelProto;
+
+use crate::arch::{NetSpec, Param, Params, Pooling, MASK_OFFSET};
+use crate::onnx::{attr_int, Elem, GraphBuilder};
+
+/// Builds the float graph. Parameter names are those of [`NetSpec::dense_shapes`] and
+/// [`NetSpec::tables`].
+pub fn fp32_graph(spec: &NetSpec, params: &Params) -> Result<ModelProto> {
+    let mut g = GraphBuilder::new("dram");
+    for input in spec.manifest.graph_inputs() {
+        let elem = match input.dtype {
+            DType::F32 => Elem::F32,
+            DType::I64 => Elem::I64,
+        };
+        let dims: Vec<Option<usize>> = input
+            .shape
+            .iter()
+            .map(|d| match d {
+                Dim::Batch => None,
+                Dim::Fixed(v) => Some(*v),
+            })
+            .collect();
+        g.input(&input.name, elem, &dims);
+    }
+    for table in spec.tables() {
+        let p = param(params, &table.param, &[table.rows, table.dim])?;
+        g.initializer_f32(&table.param, &p.shape, &p.data);
+    }
+    let axis1 = g.initializer_i64("axes.1", &[1], &[1]);
+    let axis2 = g.initializer_i64("axes.2", &[1], &[2]);
+    let mut pieces = Vec::new();
+    for feature in &spec.manifest.features {
+        let input = feature.input_name();
+        let piece = match &feature.kind {
+            FeatureKind::Categorical { .. } | FeatureKind::Hashed { .. } => {
+                let table = spec.table(feature).ok_or_else(|| no_dim(feature))?;
+                g.node("Gather", &[&table.param, input], vec![attr_int("axis", 0)])
+            }
+            FeatureKind::Numeric { .. } => input.to_string(),
+            FeatureKind::Text { .. } => {
+                let table = spec.table(feature).ok_or_else(|| no_dim(feature))?;
+                mean_pool(&mut g, &table.param, input, &axis1, &axis2)
+            }
+            FeatureKind::Sequence { item_feature, max_len, .. } => {
+                let table = spec.sequence_table(feature).ok_or_else(|| no_dim(feature))?;
+                match spec.pooling_of(feature) {
+                    Pooling::Mean => mean_pool(&mut g, &table.param, input, &axis1, &axis2),
+                    Pooling::Attention => {
+                        let item = spec.manifest.feature(item_feature).expect("validated");
+                        let target = g.node("Gather", &[&table.param, item.input_name()], vec![attr_int("axis", 0)]);
+                        let name = format!("att.{}", feature.name);
+                        let w = param(params, &name, &[table.dim, table.dim])?;
+                        let w_t = g.initializer_f32(&format!("{name}.t"), &[table.dim, table.dim], &transpose(w));
+                        attention_pool(&mut g, &table.param, input, &target, &w_t, table.dim, *max_len as usize, &axis1, &axis2)
+                    }
+                }
+            }
+        };
+        pieces.push(piece);
+    }
+    let refs: Vec<&str> = pieces.iter().map(String::as_str).collect();
+    let mut x = if refs.len() == 1 { pieces[0].clone() } else { g.node("Concat", &refs, vec![attr_int("axis", 1)]) };
+    let layers = spec.layers();
+    for (i, (fan_in, fan_out)) in layers.iter().copied().enumerate() {
+        let w = param(params, &format!("mlp.{i}.weight"), &[fan_out, fan_in])?;
+        let b = param(params, &format!("mlp.{i}.bias"), &[fan_out])?;
+        let w = g.initializer_f32(&format!("mlp.{i}.weight"), &w.shape, &w.data);
+        let b = g.initializer_f32(&format!("mlp.{i}.bias"), &b.shape, &b.data);
+        x = g.node("Gemm", &[&x, &w, &b], vec![attr_int("transB", 1)]);
+        if i + 1 < layers.len() {
+            x = g.node("Relu", &[&x], vec![]);
+        }
+    }
+    let output = &spec.manifest.outputs[0].name;
+    g.output(&x, output, Elem::F32, &[None, Some(spec.output_width())]);
+    Ok(g.finish(dram_core::VERSION))
+}
+
+fn no_dim(feature: &FeatureSpec) -> anyhow::Error {
+    anyhow!("feature `{}` has no embedding dimension in the network spec", feature.name)
+}
+
+fn param<'a>(params: &'a Params, name: &str, shape: &[usize]) -> Result<&'a Param> {
+    let p = params.get(name).ok_or_else(|| anyhow!("parameter `{name}` is missing"))?;
+    if p.shape != shape {
+        bail!("parameter `{name}` has shape {:?}, expected {shape:?}", p.shape);
+    }
+    Ok(p)
+}
+
+fn transpose(p: &Param) -> Vec<f32> {
+    let (rows, cols) = (p.shape[0], p.shape[1]);
+    let mut out = vec![0.0; p.data.len()];
+    for r in 0..rows {
+        for c in 0..cols {
+            out[c * rows + r] = p.data[r * cols + c];
+        }
+    }
+    out
+}
+
+/// `sum_j w[n, j] * table[ids[n, j]]`: Gather, broadcast Mul, ReduceSum.
+fn mean_pool(g: &mut GraphBuilder, table: &str, ids: &str, axis1: &str, axis2: &str) -> String {
+    let weights = format!("{ids}{}", dram_core::manifest::WEIGHTS_SUFFIX);
+    let rows = g.node("Gather", &[table, ids], vec![attr_int("axis", 0)]);
+    let w3 = g.node("Unsqueeze", &[&weights, axis2], vec![]);
+    let weighted = g.node("Mul", &[&rows, &w3], vec![]);
+    g.node("ReduceSum", &[&weighted, axis1], vec![attr_int("keepdims", 0)])
+}
+
+/// Target attention: `a = softmax_j((h_j . W t) / sqrt(d) + mask offset)`, pooled
+/// `sum_j a_j h_j`, zeroed when the history is empty. The mask is `min(w * L, 1)`: real
+/// events have `w >= 1/L`, padding has 0.
+#[allow(clippy::too_many_arguments)]
+fn attention_pool(
+    g: &mut GraphBuilder,
+    table: &str,
+    ids: &str,
+    target: &str,
+    w_t: &str,
+    dim: usize,
+    len: usize,
+    axis1: &str,
+    axis2: &str,
+) -> String {
+    let weights = format!("{ids}{}", dram_core::manifest::WEIGHTS_SUFFIX);
+    let prefix = ids.replace('.', "_");
+    let h = g.node("Gather", &[table, ids], vec![attr_int("axis", 0)]);
+    let q = g.node("MatMul", &[target, w_t], vec![]);
+    let q3 = g.node("Unsqueeze", &[&q, axis1], vec![]);
+    let hq = g.node("Mul", &[&h, &q3], vec![]);
+    let logits = g.node("ReduceSum", &[&hq, axis2], vec![attr_int("keepdims", 0)]);
+    let scale = g.initializer_f32(&format!("{prefix}.scale"), &[], &[1.0 / (dim as f32).sqrt()]);
+    let logits = g.node("Mul", &[&logits, &scale], vec![]);
+    let len_k = g.initializer_f32(&format!("{prefix}.len"), &[], &[len as f32]);
+    let one = g.initializer_f32(&format!("{prefix}.one"), &[], &[1.0]);
+    let offset = g.initializer_f32(&format!("{prefix}.offset"), &[], &[-MASK_OFFSET]);
+    let scaled_w = g.node("Mul", &[&weights, &len_k], vec![]);
+    let mask = g.node("Min", &[&scaled_w, &one], vec![]);
+    let inverse = g.node("Sub", &[&mask, &one], vec![]);
+    let penalty = g.node("Mul", &[&inverse, &offset], vec![]);
+    let masked = g.node("Add", &[&logits, &penalty], vec![]);
+    let attention = g.node("Softmax", &[&masked], vec![attr_int("axis", 1)]);
+    let a3 = g.node("Unsqueeze", &[&attention, axis2], vec![]);
+    let weighted = g.node("Mul", &[&h, &a3], vec![]);
+    let pooled = g.node("ReduceSum", &[&weighted, axis1], vec![attr_int("keepdims", 0)]);
+    let any = g.node("ReduceSum", &[&weights, axis1], vec![attr_int("keepdims", 1)]);
+    g.node("Mul", &[&pooled, &any], vec![])
+}

@@ -1,0 +1,13 @@
+//! # dram-tools: the host side of dram
+//!
+//! Trains and distils small models with candle, compresses them, and exports the one-file
+//! ONNX model that `dram-core` runs. The data path reads in one direction:
+//! data files -> [`dram_core::preprocess`] -> candle tensors -> training -> [`export`] ->
+//! `dram-core`. The binary `dram` is a thin CLI over this library.
+
+pub mod arch;
+pub mod export;
+pub mod fixtures;
+pub mod onnx;
+pub mod reference;
+pub mod rng;

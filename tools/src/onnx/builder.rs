@@ -1,0 +1,209 @@
+//! A small builder for ONNX graphs: inputs with a symbolic batch dimension, initializers
+//! stored as little-endian raw data, nodes with automatically unique output names.
+
+use tract_onnx::pb::attribute_proto::AttributeType;
+use tract_onnx::pb::tensor_proto::DataType;
+use tract_onnx::pb::tensor_shape_proto::{dimension, Dimension};
+use tract_onnx::pb::type_proto::{self, Tensor as TensorType};
+use tract_onnx::pb::{
+    AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+    TensorShapeProto, TypeProto, ValueInfoProto,
+};
+
+/// The ONNX operator set dram exports (tract tests opsets 9 to 18).
+pub const OPSET: i64 = 17;
+
+/// Element types dram's graphs use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elem {
+    /// 32-bit float.
+    F32,
+    /// 64-bit integer.
+    I64,
+    /// 8-bit signed integer.
+    I8,
+    /// 8-bit unsigned integer.
+    U8,
+    /// 32-bit integer.
+    I32,
+    /// 16-bit float.
+    F16,
+}
+
+impl Elem {
+    fn data_type(self) -> i32 {
+        (match self {
+            Elem::F32 => DataType::Float,
+            Elem::I64 => DataType::Int64,
+            Elem::I8 => DataType::Int8,
+            Elem::U8 => DataType::Uint8,
+            Elem::I32 => DataType::Int32,
+            Elem::F16 => DataType::Float16,
+        }) as i32
+    }
+}
+
+/// Builds one ONNX graph.
+///
+/// ```
+/// use dram_tools::onnx::{Elem, GraphBuilder};
+/// let mut g = GraphBuilder::new("double");
+/// g.input("x", Elem::F32, &[None, Some(2)]);
+/// let two = g.initializer_f32("two", &[1], &[2.0]);
+/// let y = g.node("Mul", &["x", &two], vec![]);
+/// g.output(&y, "y", Elem::F32, &[None, Some(2)]);
+/// let model = g.finish("doc-test");
+/// assert_eq!(model.graph.unwrap().node.len(), 2); // Mul + the Identity naming the output
+/// ```
+#[derive(Debug, Default)]
+pub struct GraphBuilder {
+    graph: GraphProto,
+    counter: usize,
+}
+
+/// A dimension: `None` is the symbolic batch dimension `N`.
+pub type DimSpec = Option<usize>;
+
+fn value_info(name: &str, elem: Elem, dims: &[DimSpec]) -> ValueInfoProto {
+    let dim = dims
+        .iter()
+        .map(|d| Dimension {
+            denotation: String::new(),
+            value: Some(match d {
+                Some(v) => dimension::Value::DimValue(*v as i64),
+                None => dimension::Value::DimParam(dram_core::manifest::BATCH_DIM.into()),
+            }),
+        })
+        .collect();
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            denotation: String::new(),
+            value: Some(type_proto::Value::TensorType(TensorType {
+                elem_type: elem.data_type(),
+                shape: Some(TensorShapeProto { dim }),
+            })),
+        }),
+        doc_string: String::new(),
+    }
+}
+
+impl GraphBuilder {
+    /// An empty graph.
+    pub fn new(name: &str) -> GraphBuilder {
+        GraphBuilder { graph: GraphProto { name: name.into(), ..Default::default() }, counter: 0 }
+    }
+
+    /// Declares a graph input.
+    pub fn input(&mut self, name: &str, elem: Elem, dims: &[DimSpec]) {
+        self.graph.input.push(value_info(name, elem, dims));
+    }
+
+    /// Declares `value` as the graph output `name` (through an Identity node when they differ).
+    pub fn output(&mut self, value: &str, name: &str, elem: Elem, dims: &[DimSpec]) {
+        if value != name {
+            self.node_to("Identity", &[value], name, vec![]);
+        }
+        self.graph.output.push(value_info(name, elem, dims));
+    }
+
+    fn initializer(&mut self, name: &str, elem: Elem, dims: &[usize], raw: Vec<u8>) -> String {
+        self.graph.initializer.push(TensorProto {
+            name: name.into(),
+            dims: dims.iter().map(|&d| d as i64).collect(),
+            data_type: elem.data_type(),
+            raw_data: raw,
+            ..Default::default()
+        });
+        name.to_string()
+    }
+
+    /// A float constant; returns its name.
+    pub fn initializer_f32(&mut self, name: &str, dims: &[usize], data: &[f32]) -> String {
+        assert_eq!(dims.iter().product::<usize>(), data.len(), "initializer {name}");
+        self.initializer(name, Elem::F32, dims, data.iter().flat_map(|v| v.to_le_bytes()).collect())
+    }
+
+    /// An int64 constant; returns its name.
+    pub fn initializer_i64(&mut self, name: &str, dims: &[usize], data: &[i64]) -> String {
+        assert_eq!(dims.iter().product::<usize>(), data.len(), "initializer {name}");
+        self.initializer(name, Elem::I64, dims, data.iter().flat_map(|v| v.to_le_bytes()).collect())
+    }
+
+    /// An int8 constant; returns its name.
+    pub fn initializer_i8(&mut self, name: &str, dims: &[usize], data: &[i8]) -> String {
+        assert_eq!(dims.iter().product::<usize>(), data.len(), "initializer {name}");
+        self.initializer(name, Elem::I8, dims, data.iter().map(|&v| v as u8).collect())
+    }
+
+    /// A uint8 constant; returns its name.
+    pub fn initializer_u8(&mut self, name: &str, dims: &[usize], data: &[u8]) -> String {
+        assert_eq!(dims.iter().product::<usize>(), data.len(), "initializer {name}");
+        self.initializer(name, Elem::U8, dims, data.to_vec())
+    }
+
+    /// An int32 constant; returns its name.
+    pub fn initializer_i32(&mut self, name: &str, dims: &[usize], data: &[i32]) -> String {
+        assert_eq!(dims.iter().product::<usize>(), data.len(), "initializer {name}");
+        self.initializer(name, Elem::I32, dims, data.iter().flat_map(|v| v.to_le_bytes()).collect())
+    }
+
+    /// A float16 constant (given as f32, rounded to nearest); returns its name.
+    pub fn initializer_f16(&mut self, name: &str, dims: &[usize], data: &[f32]) -> String {
+        assert_eq!(dims.iter().product::<usize>(), data.len(), "initializer {name}");
+        let raw = data.iter().flat_map(|&v| half::f16::from_f32(v).to_le_bytes()).collect();
+        self.initializer(name, Elem::F16, dims, raw)
+    }
+
+    /// Adds a node with one output, named automatically; returns the output name.
+    pub fn node(&mut self, op: &str, inputs: &[&str], attributes: Vec<AttributeProto>) -> String {
+        self.counter += 1;
+        let output = format!("{}_{}", op.to_lowercase(), self.counter);
+        self.node_to(op, inputs, &output, attributes);
+        output
+    }
+
+    /// Adds a node writing the named output.
+    pub fn node_to(&mut self, op: &str, inputs: &[&str], output: &str, attributes: Vec<AttributeProto>) {
+        self.graph.node.push(NodeProto {
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: vec![output.to_string()],
+            name: format!("{output}/{op}"),
+            op_type: op.into(),
+            attribute: attributes,
+            ..Default::default()
+        });
+    }
+
+    /// The finished model, with dram as producer and [`OPSET`] as the default domain's opset.
+    pub fn finish(self, producer_version: &str) -> ModelProto {
+        ModelProto {
+            ir_version: 8,
+            opset_import: vec![OperatorSetIdProto { domain: String::new(), version: OPSET }],
+            producer_name: "dram".into(),
+            producer_version: producer_version.into(),
+            graph: Some(self.graph),
+            ..Default::default()
+        }
+    }
+}
+
+/// An integer attribute.
+pub fn attr_int(name: &str, value: i64) -> AttributeProto {
+    AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i: value, ..Default::default() }
+}
+
+/// An integer-list attribute.
+pub fn attr_ints(name: &str, values: &[i64]) -> AttributeProto {
+    AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::Ints as i32,
+        ints: values.to_vec(),
+        ..Default::default()
+    }
+}
+
+/// A float attribute.
+pub fn attr_float(name: &str, value: f32) -> AttributeProto {
+    AttributeProto { name: name.into(), r#type: AttributeType::Float as i32, f: value, ..Default::default() }
+}

@@ -1,0 +1,6 @@
+//! Writing ONNX: tract reads ONNX but has no writer, so dram builds `tract_onnx::pb` (prost)
+//! messages itself. Everything here emits standard ONNX that other runtimes load too.
+
+mod builder;
+
+pub use builder::{attr_float, attr_int, attr_ints, Elem, GraphBuilder, OPSET};
