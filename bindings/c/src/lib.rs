@@ -1,0 +1,1 @@
+//! dram's c binding (being written).

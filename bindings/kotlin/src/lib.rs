@@ -1,0 +1,1 @@
+//! dram's kotlin binding (being written).

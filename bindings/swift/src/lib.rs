@@ -1,0 +1,1 @@
+//! dram's swift binding (being written).

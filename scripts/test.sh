@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Every test of the project: the Rust workspace (unit, integration, doc tests), the C suite
+# (also under AddressSanitizer), the Kotlin suite on the desktop JVM, and the Swift binding
+# generation checks. This is the README's test command and what CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+
+echo "== Rust workspace"
+cargo test --workspace --locked
+
+echo "== C binding"
+bindings/c/test.sh
+
+echo "== Kotlin binding"
+bindings/kotlin/test.sh
+
+echo "== Swift binding"
+bindings/swift/test.sh
+
+echo "== all tests passed"
