@@ -6,8 +6,18 @@
 //! `dram-core`. The binary `dram` is a thin CLI over this library.
 
 pub mod arch;
+pub mod checkpoint;
+pub mod config;
+pub mod data;
+pub mod dataset;
+pub mod demo;
+pub mod eval;
 pub mod export;
 pub mod fixtures;
+pub mod inspect;
+pub mod metrics;
 pub mod onnx;
 pub mod reference;
+pub mod report;
 pub mod rng;
+pub mod train;

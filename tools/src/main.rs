@@ -1,9 +1,19 @@
-//! `dram`: the command-line host tool.
+//! `dram`: the command-line host tool. Each subcommand is a thin shell over `dram_tools`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use dram_tools::config::Config;
+use dram_tools::dataset::{Binding, Dataset};
+use dram_tools::train::{self, net::Net, DistillSettings, Objective};
+use dram_tools::{checkpoint, data, demo, eval};
+
+// candle allocates on every op; mimalloc made training several times faster than the system
+// allocator on small models (measured: see the distillation issue's notes).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(name = "dram", version, about = "Distil, compress and export on-device personalisation models")]
@@ -12,8 +22,96 @@ struct Cli {
     command: Command,
 }
 
+#[derive(clap::Args)]
+struct DataArgs {
+    /// Model configuration (TOML).
+    #[arg(long)]
+    config: PathBuf,
+    /// Training data (.csv or .parquet).
+    #[arg(long)]
+    train: PathBuf,
+    /// Validation data, for early stopping.
+    #[arg(long)]
+    valid: PathBuf,
+    /// Checkpoint directory to write (network description and weights).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Also export the fp32 model file here.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Per-epoch metrics as JSON lines.
+    #[arg(long)]
+    log: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Train a model on labels.
+    Train(DataArgs),
+    /// Train a student on labels and a teacher's logits.
+    Distill {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Teacher model file (any ONNX model with a dram manifest; wrap others with attach-manifest).
+        #[arg(long, conflicts_with = "teacher_column")]
+        teacher: Option<PathBuf>,
+        /// Data column holding precomputed teacher logits.
+        #[arg(long)]
+        teacher_column: Option<String>,
+    },
+    /// Export a checkpoint as a model file (ONNX with its manifest).
+    Export {
+        /// Checkpoint directory.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Deployment profile.
+        #[arg(long, default_value = "cpu")]
+        target: String,
+    },
+    /// Evaluate a model file through dram-core.
+    Eval {
+        /// Model file.
+        #[arg(long)]
+        model: PathBuf,
+        /// Data to score.
+        #[arg(long)]
+        data: PathBuf,
+        /// Configuration naming the label, group, history and feature columns.
+        #[arg(long)]
+        config: PathBuf,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a model file's manifest, inputs, outputs, parameters and size.
+    Inspect {
+        /// Model file.
+        model: PathBuf,
+    },
+    /// Wrap an ONNX model made elsewhere with a manifest so dram-core can serve it.
+    AttachManifest {
+        /// The ONNX model.
+        #[arg(long)]
+        model: PathBuf,
+        /// Manifest JSON (see docs/model-format.md).
+        #[arg(long)]
+        manifest: PathBuf,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run the whole path on a synthetic shop and print a side-by-side table.
+    Demo {
+        /// Keep models, logs, report.json and report.html here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// A smaller shop and fewer epochs (for smoke tests).
+        #[arg(long)]
+        quick: bool,
+    },
     /// Regenerate the shared test vectors (fixture models and JSON cases).
     Fixtures {
         /// Output directory.
@@ -24,6 +122,123 @@ enum Command {
 
 fn main() -> Result<()> {
     match Cli::parse().command {
+        Command::Train(args) => fit(&args, None, None),
+        Command::Distill { data, teacher, teacher_column } => {
+            if teacher.is_none() && teacher_column.is_none() {
+                bail!("distill needs --teacher MODEL.onnx or --teacher-column COLUMN");
+            }
+            fit(&data, teacher.as_deref(), teacher_column.as_deref())
+        }
+        Command::Export { checkpoint, out, target } => {
+            if target != "cpu" {
+                bail!("export target `{target}` is not available yet; supported: cpu");
+            }
+            let (net, manifest) = checkpoint::load(&checkpoint)?;
+            let bytes = dram_tools::export::fp32_model(&net.spec, &net.params()?, &manifest)?;
+            std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+            dram_core::Model::from_bytes(&bytes).context("the exported file does not load in dram-core")?;
+            eprintln!("wrote {} ({} bytes)", out.display(), bytes.len());
+            Ok(())
+        }
+        Command::Eval { model, data, config, json } => {
+            let config = Config::load(&config)?;
+            let model = dram_core::Model::load(&model)?;
+            let table = read_table(&data, &config)?;
+            let set = Dataset::encode_with(&Binding::of(&config).for_manifest(model.manifest()), model.manifest(), &table)?;
+            let quality = eval::evaluate(&model, &set)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&quality)?);
+            } else {
+                println!("rows      {}", quality.rows);
+                for (name, value) in [
+                    ("AUC", quality.auc),
+                    ("log-loss", quality.log_loss),
+                    ("NDCG@10", quality.ndcg10),
+                    ("accuracy", quality.accuracy),
+                    ("macro-F1", quality.macro_f1),
+                ] {
+                    if let Some(v) = value {
+                        println!("{name:<9} {v:.4}");
+                    }
+                }
+            }
+            Ok(())
+        }
+        Command::Inspect { model } => {
+            print!("{}", dram_tools::inspect::describe(&model)?);
+            Ok(())
+        }
+        Command::AttachManifest { model, manifest, out } => {
+            let bytes = std::fs::read(&model).with_context(|| format!("reading {}", model.display()))?;
+            let json = std::fs::read_to_string(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
+            let wrapped = dram_tools::inspect::attach_manifest(&bytes, &json)?;
+            std::fs::write(&out, &wrapped).with_context(|| format!("writing {}", out.display()))?;
+            eprintln!("wrote {} ({} bytes); it loads in dram-core", out.display(), wrapped.len());
+            Ok(())
+        }
+        Command::Demo { out, quick } => {
+            let mut options = demo::DemoOptions::default();
+            if quick {
+                options.shop.users = 400;
+                options.shop.items = 300;
+                options.epochs = Some(2);
+            }
+            let report = demo::run(options, out.as_deref())?;
+            println!("{}", demo::table(&report));
+            println!("done in {:.0}s{}", report.seconds, out.map(|d| format!("; report in {}", d.join("report.html").display())).unwrap_or_default());
+            Ok(())
+        }
         Command::Fixtures { out } => dram_tools::fixtures::write(&out),
     }
+}
+
+fn read_table(path: &Path, config: &Config) -> Result<data::Table> {
+    let mut table = data::read(path)?;
+    if let Some(h) = &config.history {
+        table.split_list(h).with_context(|| format!("history column in {}", path.display()))?;
+    }
+    Ok(table)
+}
+
+fn fit(args: &DataArgs, teacher: Option<&Path>, teacher_column: Option<&str>) -> Result<()> {
+    let config = Config::load(&args.config)?;
+    let train_table = read_table(&args.train, &config)?;
+    let valid_table = read_table(&args.valid, &config)?;
+    let manifest = config.manifest(&train_table)?;
+    let mut train_set = Dataset::encode(&config, &manifest, &train_table)?;
+    let valid_set = Dataset::encode(&config, &manifest, &valid_table)?;
+    let objective = if teacher.is_some() || teacher_column.is_some() {
+        train_set.teacher = Some(match (teacher, teacher_column) {
+            (Some(path), _) => {
+                let model = Arc::new(dram_core::Model::load(path).with_context(|| format!("loading teacher {}", path.display()))?);
+                let binding = Binding::of(&config).for_manifest(model.manifest());
+                let set = Dataset::encode_with(&binding, model.manifest(), &train_table).context("preparing the teacher's inputs")?;
+                eval::score(&model, &set)?
+            }
+            (None, Some(column)) => {
+                let c = train_table.column(column)?;
+                (0..train_table.rows()).map(|i| c.number(i).map(|v| v as f32)).collect::<Option<Vec<_>>>()
+                    .with_context(|| format!("teacher column `{column}` must be numeric"))?
+            }
+            (None, None) => unreachable!(),
+        });
+        Objective::Distill(DistillSettings::from(&config.distill))
+    } else {
+        Objective::Labels
+    };
+    let mut net = Net::new(config.net_spec(manifest.clone()), config.train.seed)?;
+    let logs = train::fit(&mut net, &train_set, &valid_set, &config.train, objective, "train", args.log.as_deref())?;
+    checkpoint::save(&args.checkpoint, &config, &manifest, &net)?;
+    let best = logs.iter().map(|l| l.valid_metric).fold(f64::NEG_INFINITY, f64::max);
+    eprintln!("best validation metric {best:.4}; checkpoint in {}", args.checkpoint.display());
+    if let Some(out) = &args.out {
+        let mut manifest = manifest.clone();
+        manifest.provenance.dataset = Some(args.train.display().to_string());
+        manifest.provenance.teacher = teacher.map(|t| t.display().to_string()).or(teacher_column.map(|c| format!("column {c}")));
+        manifest.provenance.metrics.insert("valid_metric".into(), best);
+        let bytes = dram_tools::export::fp32_model(&net.spec, &net.params()?, &manifest)?;
+        std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+        eprintln!("wrote {} ({} bytes)", out.display(), bytes.len());
+    }
+    Ok(())
 }

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The Kotlin binding's tests on the desktop JVM: builds the JNI library (host, debug), then runs
+# the JUnit suite (shared vectors, hostile input, threads) under -Xcheck:jni with Maven.
+# Maven uses the default local repository (~/.m2); a fresh machine downloads the plugins and
+# test libraries from Maven Central once.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+target="${CARGO_TARGET_DIR:-$root/target}"
+
+cargo build -p dram-jni --locked --manifest-path "$root/Cargo.toml"
+case "$(uname -s)" in
+  Darwin) lib="$target/debug/libdram_jni.dylib" ;;
+  *) lib="$target/debug/libdram_jni.so" ;;
+esac
+test -f "$lib" || { echo "expected the JNI library at $lib" >&2; exit 1; }
+
+cd "$here"
+# -q keeps the log short; Surefire still prints each failure and the closing
+# "Tests run: N, Failures: F" summary line.
+mvn -q -B test -Ddram.library.path="$lib" -Ddram.vectors.dir="$root/tests/vectors" "$@"
+
+# One closing line in the plain "N passed, N failed" form, from Surefire's reports.
+awk -F'"' '/<testsuite / {
+    for (i = 1; i < NF; i++) {
+      if ($i ~ / tests=$/) t += $(i + 1); if ($i ~ / failures=$/) f += $(i + 1)
+      if ($i ~ / errors=$/) f += $(i + 1); if ($i ~ / skipped=$/) s += $(i + 1)
+    }
+  } END { printf "kotlin: %d passed, %d failed, %d skipped\n", t - f - s, f, s }' target/surefire-reports/TEST-*.xml
