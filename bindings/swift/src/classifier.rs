@@ -31,7 +31,7 @@ impl Classifier {
         Ok(pairs.into_iter().map(LabelProbability::from).collect())
     }
 
-    /// [`Classifier::classify`] for many texts in one model call, in input order.
+    /// `classify` for each of `texts`, in one model run, in input order.
     pub fn classify_batch(&self, texts: Vec<String>) -> Result<Vec<Vec<LabelProbability>>, DramError> {
         let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
         let batch = self.inner.classify_texts(&texts)?;

@@ -3,10 +3,10 @@
 
 use dram_core::ErrorCode;
 
-/// Why a dram call failed. The case is [`dram_core::Error::code`]; the message is the
-/// dram-core error's text (what was expected and what was found).
+/// Why a dram call failed. The case is dram-core's `ErrorCode` (the C API's `DRAM_STATUS_*`);
+/// the message, written by dram-core, says what was expected and what was found.
 ///
-/// In Swift: `catch DramError.InvalidInput(let message)`.
+/// Swift: `catch DramError.InvalidInput(let message)`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, uniffi::Error)]
 pub enum DramError {
     /// A file could not be found, read or written.

@@ -24,18 +24,19 @@ pub struct Ranker {
 
 #[uniffi::export]
 impl Ranker {
-    /// A ranker with an empty history of at most `history_capacity` events (1..=100 000).
+    /// A ranker with an empty history keeping the latest `history_capacity` events
+    /// (1 to 100 000); `InvalidModel` for a model of another task.
     #[uniffi::constructor]
     pub fn new(model: Arc<DramModel>, history_capacity: u32) -> Result<Arc<Ranker>, DramError> {
         let history = History::new(capacity(history_capacity))?;
         Ok(Arc::new(Ranker { inner: dram_core::Ranker::new(model.core(), history)? }))
     }
 
-    /// A ranker whose history is read from `history_path` (written by
-    /// [`Ranker::save_history`]), or starts empty with `history_capacity` if no file exists
-    /// there. A corrupt file is `CorruptHistory`: the app decides whether to delete it.
+    /// A ranker whose history is read from `history_path` (written by `saveHistory`), or
+    /// starts empty with `history_capacity` if no file exists there. A corrupt file throws
+    /// `CorruptHistory`: the app decides whether to delete it.
     #[uniffi::constructor]
-    pub fn with_history_file(
+    pub fn load_or_new(
         model: Arc<DramModel>,
         history_path: String,
         history_capacity: u32,
@@ -54,7 +55,7 @@ impl Ranker {
         self.inner.set_context(features(context));
     }
 
-    /// Candidates sorted by descending score; ties keep input order.
+    /// The candidates sorted by descending score; ties keep input order.
     pub fn rank(&self, candidates: Vec<Candidate>) -> Result<Vec<ScoredItem>, DramError> {
         let candidates: Vec<dram_core::Candidate> = candidates.into_iter().map(Into::into).collect();
         Ok(self.inner.rank(&candidates)?.into_iter().map(ScoredItem::from).collect())
@@ -66,12 +67,12 @@ impl Ranker {
         Ok(self.inner.score(&candidates)?)
     }
 
-    /// Saves the history atomically to `path`.
+    /// Saves the history atomically to `path` (a crash leaves the old or the new file).
     pub fn save_history(&self, path: String) -> Result<(), DramError> {
         Ok(self.inner.save_history(path)?)
     }
 
-    /// Forgets every recorded event (for "clear my data").
+    /// Forgets every event (for "clear my data"); save afterwards to clear the file too.
     pub fn clear_history(&self) {
         self.inner.clear_history();
     }

@@ -85,7 +85,7 @@ fn history_is_saved_reloaded_and_cleared() {
     let path = dir.join("history.bin").to_str().unwrap().to_owned();
 
     // No file yet: the ranker starts with an empty history.
-    let ranker = Ranker::with_history_file(ranker_model(), path.clone(), 20).unwrap();
+    let ranker = Ranker::load_or_new(ranker_model(), path.clone(), 20).unwrap();
     ranker.set_context(context());
     let cold = ranker.score(candidates()).unwrap();
 
@@ -95,7 +95,7 @@ fn history_is_saved_reloaded_and_cleared() {
     assert_ne!(warm, cold, "events must change the scores");
     ranker.save_history(path.clone()).unwrap();
 
-    let reloaded = Ranker::with_history_file(ranker_model(), path.clone(), 20).unwrap();
+    let reloaded = Ranker::load_or_new(ranker_model(), path.clone(), 20).unwrap();
     reloaded.set_context(context());
     assert_eq!(reloaded.score(candidates()).unwrap(), warm);
 
@@ -103,7 +103,7 @@ fn history_is_saved_reloaded_and_cleared() {
     assert_eq!(reloaded.score(candidates()).unwrap(), cold);
 
     std::fs::write(&path, b"garbage").unwrap();
-    let err = Ranker::with_history_file(ranker_model(), path, 20).unwrap_err();
+    let err = Ranker::load_or_new(ranker_model(), path, 20).unwrap_err();
     assert!(matches!(err, DramError::CorruptHistory { .. }), "{err:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }
