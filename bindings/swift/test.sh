@@ -16,7 +16,13 @@ cd "$(dirname "$0")/../.."
 root=$(pwd)
 target="${CARGO_TARGET_DIR:-$root/target}"
 
-clang=$(command -v clang || command -v clang-14 || true)
+find_clang() { command -v clang || command -v clang-14 || true; }
+clang=$(find_clang)
+if [[ -z "$clang" && "${CI:-}" == true ]]; then
+    echo "-- clang not found: CI installs it with scripts/install-deps.sh"
+    scripts/install-deps.sh
+    clang=$(find_clang)
+fi
 if [[ -z "$clang" ]]; then
     echo "bindings/swift/test.sh: clang not found; install it with scripts/install-deps.sh" >&2
     echo "(on Debian/Ubuntu: apt-get install clang-14)" >&2

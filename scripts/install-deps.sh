@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the system packages the test suites need on Debian or Ubuntu (CI's kind of machine).
+# Idempotent: each section installs only what is missing. Run as root (or with sudo).
+# Each part of the project appends its own clearly marked section.
+set -euo pipefail
+
+# ---- Swift binding (bindings/swift/test.sh): clang ------------------------------------------
+# The header uniffi generates for Swift (DramFFI.h) uses clang's `_Nullable`/`_Nonnull`, which
+# gcc rejects; test.sh compiles it as C11, C++17 and a Clang module with clang.
+if ! command -v clang >/dev/null 2>&1 && ! command -v clang-14 >/dev/null 2>&1; then
+    sudo=""
+    [[ "$(id -u)" -eq 0 ]] || sudo=sudo
+    $sudo apt-get update
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clang-14
+fi
+# ---- end Swift binding ----------------------------------------------------------------------
