@@ -8,7 +8,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}"
 
-cargo build -p dram-jni --locked --manifest-path "$root/Cargo.toml"
+# test-hooks adds the panicking entry point of PanicTest.
+cargo build -p dram-jni --features test-hooks --locked --manifest-path "$root/Cargo.toml"
 case "$(uname -s)" in
   Darwin) lib="$target/debug/libdram_jni.dylib" ;;
   *) lib="$target/debug/libdram_jni.so" ;;
@@ -18,7 +19,7 @@ test -f "$lib" || { echo "expected the JNI library at $lib" >&2; exit 1; }
 cd "$here"
 # -q keeps the log short; Surefire still prints each failure and the closing
 # "Tests run: N, Failures: F" summary line.
-mvn -q -B test -Ddram.library.path="$lib" -Ddram.vectors.dir="$root/tests/vectors" "$@"
+mvn -q -B -Dstyle.color=never test -Ddram.lib="$lib" -Ddram.vectors="$root/tests/vectors" "$@"
 
 # One closing line in the plain "N passed, N failed" form, from Surefire's reports.
 awk -F'"' '/<testsuite / {

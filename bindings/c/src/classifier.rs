@@ -166,7 +166,10 @@ pub unsafe extern "C" fn dram_classifier_classify_text(
         let pairs = classifier.classifier.classify_text(text)?;
         let mut taken = vec![false; needed];
         for (slot, (label, probability)) in out.iter_mut().zip(&pairs) {
-            slot.write(dram_label_probability { label_index: label_index(classifier, label, &mut taken)?, probability: *probability });
+            slot.write(dram_label_probability {
+                label_index: label_index(classifier, label, &mut taken)?,
+                probability: *probability,
+            });
         }
         out_len.write(pairs.len());
         Ok(())

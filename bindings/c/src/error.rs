@@ -23,7 +23,9 @@ pub(crate) enum FfiError {
     #[error("{0}")]
     InvalidArgument(String),
     /// The caller's output array cannot hold the result.
-    #[error("`{what}` has room for {capacity} entries but {needed} are needed; the needed count was written to `out_len`")]
+    #[error(
+        "`{what}` has room for {capacity} entries but {needed} are needed; the needed count was written to `out_len`"
+    )]
     BufferTooSmall {
         /// Which output array.
         what: &'static str,
@@ -83,11 +85,7 @@ pub extern "C" fn dram_last_error_message() -> *const c_char {
     // Reading a RefCell cannot panic unless it is mutably borrowed, which no caller of this
     // function can be doing on this thread; catch_unwind keeps the promise anyway.
     std::panic::catch_unwind(|| {
-        LAST_ERROR
-            .try_with(|slot| slot.borrow().as_ref().map(|m| m.as_ptr()))
-            .ok()
-            .flatten()
-            .unwrap_or(c"".as_ptr())
+        LAST_ERROR.try_with(|slot| slot.borrow().as_ref().map(|m| m.as_ptr())).ok().flatten().unwrap_or(c"".as_ptr())
     })
     .unwrap_or(c"".as_ptr())
 }

@@ -23,14 +23,22 @@
 #[cfg(panic = "abort")]
 compile_error!("dram-c must be built with panic=unwind: its entry points turn panics into DRAM_STATUS_PANIC");
 
-// Declared in the order the header presents them (cbindgen follows it).
+// Declared in the order the header presents them (cbindgen follows it); the blank lines keep
+// rustfmt from sorting them.
 mod status;
+
 mod error;
+
 mod version;
+
 mod model;
+
 mod features;
+
 mod ranker;
+
 mod history;
+
 mod classifier;
 
 mod args;

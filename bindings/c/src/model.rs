@@ -6,8 +6,8 @@ use std::sync::Arc;
 use dram_core::Model;
 
 use crate::args::{self, Out};
-use crate::handle;
 use crate::call::{guard, guard_void};
+use crate::handle;
 use crate::status::dram_status;
 
 /// A loaded, validated model. Opaque; immutable and thread-safe.
@@ -60,9 +60,7 @@ pub unsafe extern "C" fn dram_model_load_from_memory(
         let out = unsafe { Out::new(out_model, "out_model") }?;
         out.write(std::ptr::null_mut());
         if len == 0 {
-            return Err(crate::error::FfiError::InvalidArgument(
-                "`len` is 0; pass the model file's bytes".to_string(),
-            ));
+            return Err(crate::error::FfiError::InvalidArgument("`len` is 0; pass the model file's bytes".to_string()));
         }
         // SAFETY: forwarded from this function's contract.
         let bytes = unsafe { args::slice(bytes, len, "bytes") }?;
@@ -107,15 +105,18 @@ mod tests {
 
         let bytes = model_bytes("classifier.onnx");
         // SAFETY: a live buffer and out-pointer.
-        assert_eq!(unsafe { dram_model_load_from_memory(bytes.as_ptr(), bytes.len(), &mut model) }, dram_status::DRAM_OK);
+        assert_eq!(
+            unsafe { dram_model_load_from_memory(bytes.as_ptr(), bytes.len(), &mut model) },
+            dram_status::DRAM_OK
+        );
         // SAFETY: `model` is live.
         unsafe { dram_model_free(&mut model) };
     }
 
     #[test]
     fn bad_arguments_and_bad_bytes_are_statuses() {
-        let mut model: *mut dram_model = 1 as *mut dram_model; // must be reset to NULL
-        // SAFETY: NULL pointers and live buffers only.
+        let mut model: *mut dram_model = std::ptr::dangling_mut(); // must be reset to NULL
+                                                                   // SAFETY: NULL pointers and live buffers only.
         unsafe {
             assert_eq!(dram_model_load(std::ptr::null(), &mut model), dram_status::DRAM_STATUS_INVALID_ARGUMENT);
             assert!(model.is_null());
@@ -123,9 +124,15 @@ mod tests {
             assert_eq!(last_error(), "`out_model` is NULL; pass a valid pointer");
             assert_eq!(dram_model_load(c"/no/such/model.onnx".as_ptr(), &mut model), dram_status::DRAM_STATUS_IO);
             let bytes = model_bytes("ranker.onnx");
-            assert_eq!(dram_model_load_from_memory(bytes.as_ptr(), 0, &mut model), dram_status::DRAM_STATUS_INVALID_ARGUMENT);
+            assert_eq!(
+                dram_model_load_from_memory(bytes.as_ptr(), 0, &mut model),
+                dram_status::DRAM_STATUS_INVALID_ARGUMENT
+            );
             let half = bytes.len() / 2;
-            assert_eq!(dram_model_load_from_memory(bytes.as_ptr(), half, &mut model), dram_status::DRAM_STATUS_INVALID_MODEL);
+            assert_eq!(
+                dram_model_load_from_memory(bytes.as_ptr(), half, &mut model),
+                dram_status::DRAM_STATUS_INVALID_MODEL
+            );
             assert!(model.is_null());
         }
     }

@@ -151,8 +151,9 @@ pub unsafe extern "C" fn dram_ranker_rank(
 ) -> dram_status {
     guard(|| {
         // SAFETY: forwarded from this function's contract.
-        let (ranker, candidates, out, out_len) =
-            unsafe { scoring_args(ranker, candidates, candidate_count, out_scored, out_capacity, out_len, "out_scored") }?;
+        let (ranker, candidates, out, out_len) = unsafe {
+            scoring_args(ranker, candidates, candidate_count, out_scored, out_capacity, out_len, "out_scored")
+        }?;
         let ranked = ranker.ranker.rank(&candidates)?;
         for (slot, scored) in out.iter_mut().zip(&ranked) {
             slot.write(dram_scored { index: scored.index, score: scored.score });
@@ -178,8 +179,9 @@ pub unsafe extern "C" fn dram_ranker_score(
 ) -> dram_status {
     guard(|| {
         // SAFETY: forwarded from this function's contract.
-        let (ranker, candidates, out, out_len) =
-            unsafe { scoring_args(ranker, candidates, candidate_count, out_scores, out_capacity, out_len, "out_scores") }?;
+        let (ranker, candidates, out, out_len) = unsafe {
+            scoring_args(ranker, candidates, candidate_count, out_scores, out_capacity, out_len, "out_scores")
+        }?;
         let scores = ranker.ranker.score(&candidates)?;
         for (slot, score) in out.iter_mut().zip(&scores) {
             slot.write(*score);

@@ -39,12 +39,22 @@ pub(crate) fn load_model(name: &str) -> *mut dram_model {
 
 /// A float value.
 pub(crate) fn float(v: f64) -> dram_value {
-    dram_value { kind: dram_value_kind::DRAM_VALUE_FLOAT as i32, int_value: 0, float_value: v, string_value: std::ptr::null() }
+    dram_value {
+        kind: dram_value_kind::DRAM_VALUE_FLOAT as i32,
+        int_value: 0,
+        float_value: v,
+        string_value: std::ptr::null(),
+    }
 }
 
 /// A string value borrowing `s`.
 pub(crate) fn string(s: &CStr) -> dram_value {
-    dram_value { kind: dram_value_kind::DRAM_VALUE_STRING as i32, int_value: 0, float_value: 0.0, string_value: s.as_ptr() }
+    dram_value {
+        kind: dram_value_kind::DRAM_VALUE_STRING as i32,
+        int_value: 0,
+        float_value: 0.0,
+        string_value: s.as_ptr(),
+    }
 }
 
 /// A string value from raw bytes (possibly not UTF-8); `bytes` must end with a NUL.

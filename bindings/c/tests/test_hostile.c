@@ -143,7 +143,7 @@ static void test_bad_values(void) {
   dram_feature twice[] = {{"age", dram_value_float(1.0)}, {"age", dram_value_float(2.0)}};
   CHECK_STATUS(dram_ranker_set_context(ranker, twice, 2), DRAM_STATUS_INVALID_ARGUMENT);
   CHECK_MESSAGE("twice");
-  dram_feature mistyped[] = {{"age", dram_value_int(31)}, {"device", dram_value_int(2)}};
+  dram_feature mistyped[] = {{"age", dram_value_string("thirty")}, {"device", dram_value_string("ios")}};
   CHECK_OK(dram_ranker_set_context(ranker, mistyped, 2));
   CHECK_STATUS(dram_ranker_rank(ranker, c, 1, out, 1, &len), DRAM_STATUS_INVALID_INPUT);
 

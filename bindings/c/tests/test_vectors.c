@@ -1,5 +1,5 @@
 /*
- * The shared test vectors (tests/vectors/*.json) through the C API: the same inputs must give
+ * The shared test vectors (the JSON files in tests/vectors) through the C API: the same inputs must give
  * the same ranking, scores and probabilities (within the vectors' tolerance) and the same
  * errors as in the Rust, Kotlin and Swift suites.
  *

@@ -35,7 +35,11 @@ mod features;
 mod handle;
 mod model;
 mod ranker;
+#[cfg(feature = "test-hooks")]
+mod test_hooks;
 
 pub use classifier::*;
 pub use model::*;
 pub use ranker::*;
+#[cfg(feature = "test-hooks")]
+pub use test_hooks::*;

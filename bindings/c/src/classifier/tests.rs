@@ -27,9 +27,15 @@ fn classifies_into_the_callers_buffer_with_label_indices() {
         let mut out = [dram_label_probability { label_index: 9, probability: 0.0 }; 3];
         let mut len = 0;
         let text = c"很好 👍".as_ptr();
-        assert_eq!(dram_classifier_classify_text(classifier, text, out.as_mut_ptr(), 2, &mut len), dram_status::DRAM_STATUS_BUFFER_TOO_SMALL);
+        assert_eq!(
+            dram_classifier_classify_text(classifier, text, out.as_mut_ptr(), 2, &mut len),
+            dram_status::DRAM_STATUS_BUFFER_TOO_SMALL
+        );
         assert_eq!((len, out[0].label_index), (3, 9));
-        assert_eq!(dram_classifier_classify_text(classifier, text, out.as_mut_ptr(), 3, &mut len), dram_status::DRAM_OK);
+        assert_eq!(
+            dram_classifier_classify_text(classifier, text, out.as_mut_ptr(), 3, &mut len),
+            dram_status::DRAM_OK
+        );
         assert_eq!(len, 3);
         // Vectors: positive 0.43072975, neutral 0.2924622, negative 0.27680805.
         assert_eq!(out.map(|o| o.label_index), [2, 1, 0]);
@@ -38,10 +44,19 @@ fn classifies_into_the_callers_buffer_with_label_indices() {
         assert!((sum - 1.0).abs() < 1e-5);
 
         let bad = raw_string(b"caf\xe9\0");
-        assert_eq!(dram_classifier_classify_text(classifier, bad, out.as_mut_ptr(), 3, &mut len), dram_status::DRAM_STATUS_INVALID_ARGUMENT);
+        assert_eq!(
+            dram_classifier_classify_text(classifier, bad, out.as_mut_ptr(), 3, &mut len),
+            dram_status::DRAM_STATUS_INVALID_ARGUMENT
+        );
         assert_eq!(len, 0);
-        assert_eq!(dram_classifier_classify_text(classifier, null(), out.as_mut_ptr(), 3, &mut len), dram_status::DRAM_STATUS_INVALID_ARGUMENT);
-        assert_eq!(dram_classifier_classify_text(null(), text, out.as_mut_ptr(), 3, &mut len), dram_status::DRAM_STATUS_INVALID_ARGUMENT);
+        assert_eq!(
+            dram_classifier_classify_text(classifier, null(), out.as_mut_ptr(), 3, &mut len),
+            dram_status::DRAM_STATUS_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            dram_classifier_classify_text(null(), text, out.as_mut_ptr(), 3, &mut len),
+            dram_status::DRAM_STATUS_INVALID_ARGUMENT
+        );
         dram_classifier_free(&mut classifier);
         assert!(classifier.is_null());
         dram_classifier_free(&mut classifier);

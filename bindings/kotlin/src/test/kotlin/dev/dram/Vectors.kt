@@ -18,7 +18,13 @@ object Vectors {
         json.has("int") -> json.getLong("int")
         json.has("str") -> json.getString("str")
         else -> when (val f = json.get("float")) {
-            is String -> f.toDouble().takeUnless { it.isNaN() } ?: Double.NaN
+            // Rust's spellings of the values JSON has no number for.
+            is String -> when (f.lowercase()) {
+                "nan" -> Double.NaN
+                "inf", "+inf", "infinity" -> Double.POSITIVE_INFINITY
+                "-inf", "-infinity" -> Double.NEGATIVE_INFINITY
+                else -> f.toDouble()
+            }
             is Number -> f.toDouble()
             else -> error("bad float $f")
         }
