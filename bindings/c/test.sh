@@ -11,6 +11,10 @@ lib_dir="$target_dir/debug"
 build_root="$target_dir/c-tests"
 jobs="$(nproc 2>/dev/null || echo 2)"
 
+for tool in cmake ctest cc c++; do
+    command -v "$tool" >/dev/null || { echo "bindings/c/test.sh needs $tool (Debian: apt-get install cmake gcc g++)" >&2; exit 1; }
+done
+
 echo "-- cargo build -p dram-c"
 cargo build -p dram-c --locked
 
