@@ -125,13 +125,7 @@ mod tests {
 
     #[test]
     fn event_kinds_keep_their_stable_codes() {
-        let kinds = [
-            EventKind::View,
-            EventKind::Click,
-            EventKind::AddToCart,
-            EventKind::Purchase,
-            EventKind::Wishlist,
-        ];
+        let kinds = [EventKind::View, EventKind::Click, EventKind::AddToCart, EventKind::Purchase, EventKind::Wishlist];
         for (kind, core) in kinds.into_iter().zip(dram_core::EventKind::ALL) {
             assert_eq!(dram_core::EventKind::from(kind), core);
         }
@@ -139,10 +133,8 @@ mod tests {
 
     #[test]
     fn candidates_carry_item_and_features() {
-        let c = Candidate {
-            item: "sku-1".into(),
-            features: HashMap::from([("price".into(), FeatureValue::Double(9.5))]),
-        };
+        let c =
+            Candidate { item: "sku-1".into(), features: HashMap::from([("price".into(), FeatureValue::Double(9.5))]) };
         assert_eq!(dram_core::Candidate::from(c), dram_core::Candidate::new("sku-1").with("price", 9.5));
     }
 }

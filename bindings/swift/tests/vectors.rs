@@ -82,7 +82,12 @@ fn run_ranking_vectors(file: &str) {
                 assert_eq!(items, want, "{name}");
                 for s in &ranked {
                     let want = expected["scores"][s.index as usize].as_f64().unwrap() as f32;
-                    assert!((s.score - want).abs() <= tolerance, "{name}: candidate {} scored {} expected {want}", s.index, s.score);
+                    assert!(
+                        (s.score - want).abs() <= tolerance,
+                        "{name}: candidate {} scored {} expected {want}",
+                        s.index,
+                        s.score
+                    );
                     assert_eq!(s.item, candidates[s.index as usize].item, "{name}");
                 }
                 let scores = ranker.score(candidates).unwrap();
@@ -127,7 +132,12 @@ fn classifier_vectors() {
         for pair in pairs {
             let column = labels.iter().position(|l| *l == pair.label).unwrap();
             let want = case["probabilities"][column].as_f64().unwrap() as f32;
-            assert!((pair.probability - want).abs() <= tolerance, "{text:?} {}: {} vs {want}", pair.label, pair.probability);
+            assert!(
+                (pair.probability - want).abs() <= tolerance,
+                "{text:?} {}: {} vs {want}",
+                pair.label,
+                pair.probability
+            );
         }
     }
 }
