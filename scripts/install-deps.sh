@@ -14,3 +14,15 @@ if ! command -v clang >/dev/null 2>&1 && ! command -v clang-14 >/dev/null 2>&1; 
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends clang-14
 fi
 # ---- end Swift binding ----------------------------------------------------------------------
+
+# ---- Kotlin binding (bindings/kotlin/test.sh): a JDK (17+) and Maven --------------------------
+# The JUnit suite is compiled by Maven's kotlin-maven-plugin; Maven downloads the plugins and
+# test libraries from Maven Central into ~/.m2 on first use.
+if ! command -v mvn >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1; then
+    sudo=""
+    [[ "$(id -u)" -eq 0 ]] || sudo=sudo
+    $sudo apt-get update
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+        openjdk-17-jdk-headless maven
+fi
+# ---- end Kotlin binding ---------------------------------------------------------------------

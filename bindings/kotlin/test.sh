@@ -8,6 +8,16 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 target="${CARGO_TARGET_DIR:-$root/target}"
 
+if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
+  if [[ "${CI:-}" == true ]]; then
+    echo "-- Maven or a JDK not found: CI installs them with scripts/install-deps.sh"
+    "$root/scripts/install-deps.sh"
+  else
+    echo "bindings/kotlin/test.sh: needs a JDK 17+ and Maven; install them with scripts/install-deps.sh" >&2
+    exit 1
+  fi
+fi
+
 # test-hooks adds the panicking entry point of PanicTest.
 cargo build -p dram-jni --features test-hooks --locked --manifest-path "$root/Cargo.toml"
 case "$(uname -s)" in
@@ -17,8 +27,9 @@ esac
 test -f "$lib" || { echo "expected the JNI library at $lib" >&2; exit 1; }
 
 cd "$here"
-# -q keeps the log short; Surefire still prints each failure and the closing
-# "Tests run: N, Failures: F" summary line.
+rm -rf target/surefire-reports
+# -q prints only failures (with Surefire's "Tests run: N, Failures: F" summary); on success the
+# summary below is the one line.
 mvn -q -B -Dstyle.color=never test -Ddram.lib="$lib" -Ddram.vectors="$root/tests/vectors" "$@"
 
 # One closing line in the plain "N passed, N failed" form, from Surefire's reports.
