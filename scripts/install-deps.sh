@@ -26,3 +26,12 @@ if ! command -v mvn >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1; then
         openjdk-17-jdk-headless maven
 fi
 # ---- end Kotlin binding ---------------------------------------------------------------------
+
+# ---- Python: onnx + numpy (third-party teacher test), onnxruntime (interop and peer checks) --
+# tools/tests/third_party_teacher.rs builds a teacher with the `onnx` package; without it the
+# test is skipped with a message.
+if ! python3 -c "import onnx, numpy, onnxruntime" >/dev/null 2>&1; then
+    python3 -m pip install --quiet --disable-pip-version-check onnx numpy onnxruntime \
+        || echo "warning: could not pip install onnx/numpy/onnxruntime; the tests that need them will skip"
+fi
+# ---- end Python ------------------------------------------------------------------------------

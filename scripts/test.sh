@@ -6,6 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+# On CI (a fresh machine) install what the suites need; locally, run it once by hand.
+if [[ "${CI:-}" == "true" ]]; then
+    ./scripts/install-deps.sh
+fi
+
 echo "== Rust workspace"
 cargo test --workspace --locked
 

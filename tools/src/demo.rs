@@ -130,7 +130,7 @@ pub fn run(options: DemoOptions, out: Option<&Path>) -> Result<DemoReport> {
     let alone = train_one(&student_config, &s_train, &s_valid, &s_manifest, Objective::Labels, "student", options.epochs, out)?;
     // The teacher scores the training rows through dram-core, as any teacher file would be.
     let teacher_model = Model::from_bytes(&teacher.bytes)?;
-    s_train.teacher = Some(eval::score(&teacher_model, &t_train)?);
+    s_train.teacher = Some(eval::teacher_logits(&teacher_model, &t_train)?);
     let settings = DistillSettings::from(&student_config.distill);
     let distilled = train_one(&student_config, &s_train, &s_valid, &s_manifest, Objective::Distill(settings), "distilled", options.epochs, out)?;
 

@@ -43,6 +43,22 @@ pub fn score(model: &Model, data: &Dataset) -> Result<Vec<f32>> {
     Ok(out)
 }
 
+/// A teacher's logits for every row: its primary output, with probabilities (a teacher whose
+/// manifest says `probability`) turned into logits, clamped to `(1e-6, 1 - 1e-6)` first.
+pub fn teacher_logits(model: &Model, data: &Dataset) -> Result<Vec<f32>> {
+    let outputs = score(model, data)?;
+    Ok(match model.manifest().outputs[0].meaning {
+        dram_core::manifest::OutputMeaning::Probability => outputs
+            .into_iter()
+            .map(|p| {
+                let p = p.clamp(1e-6, 1.0 - 1e-6);
+                (p / (1.0 - p)).ln()
+            })
+            .collect(),
+        _ => outputs,
+    })
+}
+
 /// The quality metrics of outputs against the data's labels.
 pub fn quality(task: Task, width: usize, outputs: &[f32], data: &Dataset) -> Quality {
     match task {

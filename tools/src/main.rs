@@ -112,6 +112,15 @@ enum Command {
         #[arg(long)]
         quick: bool,
     },
+    /// Prepare MovieLens-100K (fetched by scripts/fetch-data.sh) as train/valid/test CSV files.
+    PrepareMovielens {
+        /// Directory holding ratings.parquet, users.parquet and items.parquet.
+        #[arg(long, default_value = "data/movielens")]
+        dir: PathBuf,
+        /// Output directory.
+        #[arg(long, default_value = "data/movielens/prepared")]
+        out: PathBuf,
+    },
     /// Regenerate the shared test vectors (fixture models and JSON cases).
     Fixtures {
         /// Output directory.
@@ -188,6 +197,16 @@ fn main() -> Result<()> {
             println!("done in {:.0}s{}", report.seconds, out.map(|d| format!("; report in {}", d.join("report.html").display())).unwrap_or_default());
             Ok(())
         }
+        Command::PrepareMovielens { dir, out } => {
+            let (train, valid, test) = data::movielens::prepare(&dir)?;
+            std::fs::create_dir_all(&out)?;
+            for (name, table) in [("train", &train), ("valid", &valid), ("test", &test)] {
+                let path = out.join(format!("{name}.csv"));
+                data::write_csv(table, &path)?;
+                eprintln!("wrote {} ({} rows)", path.display(), table.rows());
+            }
+            Ok(())
+        }
         Command::Fixtures { out } => dram_tools::fixtures::write(&out),
     }
 }
@@ -213,7 +232,7 @@ fn fit(args: &DataArgs, teacher: Option<&Path>, teacher_column: Option<&str>) ->
                 let model = Arc::new(dram_core::Model::load(path).with_context(|| format!("loading teacher {}", path.display()))?);
                 let binding = Binding::of(&config).for_manifest(model.manifest());
                 let set = Dataset::encode_with(&binding, model.manifest(), &train_table).context("preparing the teacher's inputs")?;
-                eval::score(&model, &set)?
+                eval::teacher_logits(&model, &set)?
             }
             (None, Some(column)) => {
                 let c = train_table.column(column)?;

@@ -30,6 +30,18 @@ pub fn read(path: &Path) -> Result<Table> {
     Ok(table)
 }
 
+/// Writes a table as CSV; list columns become space-separated keys.
+pub fn write(table: &Table, path: &Path) -> Result<()> {
+    let mut writer = ::csv::Writer::from_path(path).with_context(|| format!("creating {}", path.display()))?;
+    writer.write_record(table.names())?;
+    let columns: Vec<&Column> = table.names().iter().map(|n| table.column(n)).collect::<Result<_>>()?;
+    for i in 0..table.rows() {
+        writer.write_record(columns.iter().map(|c| c.text(i)))?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
 fn infer(values: Vec<String>) -> Column {
     let present = || values.iter().filter(|v| !v.trim().is_empty());
     if present().count() > 0 && values.iter().all(|v| v.trim().parse::<i64>().is_ok()) {

@@ -1,6 +1,7 @@
 //! Data in: tables read from CSV or Parquet (or synthesised by the demo), held column-wise.
 
 mod csv;
+pub mod movielens;
 mod parquet;
 pub mod synth;
 mod table;
@@ -10,6 +11,11 @@ pub use table::{Column, Table};
 use std::path::Path;
 
 use anyhow::{bail, Result};
+
+/// Writes a table as CSV (list columns as space-separated keys).
+pub fn write_csv(table: &Table, path: &Path) -> Result<()> {
+    csv::write(table, path)
+}
 
 /// Reads a `.csv` or `.parquet` file, by extension.
 pub fn read(path: &Path) -> Result<Table> {

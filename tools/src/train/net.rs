@@ -216,3 +216,35 @@ impl Net {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::synth;
+
+    #[test]
+    fn every_parameter_receives_a_gradient() {
+        // candle's fused softmax and layer-norm silently block gradients; the network must not
+        // use them. Attention pooling included.
+        let config = crate::config::Config::parse(crate::demo::TEACHER_CONFIG).unwrap();
+        let table = synth::generate(&synth::ShopConfig { users: 30, items: 40, impressions_per_user: 20, ..Default::default() }).unwrap();
+        let manifest = config.manifest(&table).unwrap();
+        let data = Dataset::encode(&config, &manifest, &table).unwrap();
+        let net = Net::new(config.net_spec(manifest), 1).unwrap();
+        let rows: Vec<usize> = (0..data.rows).filter(|&r| !matches!(&data.inputs[7], Buffer::Values { data: w, width, .. } if w[r * width] == 0.0)).take(64).collect();
+        let batch = net.batch(&data, &rows).unwrap();
+        let logits = net.forward(&batch).unwrap();
+        let labels = Tensor::from_vec(rows.iter().map(|&r| data.labels[r]).collect::<Vec<_>>(), rows.len(), &Device::Cpu).unwrap();
+        let loss = crate::train::loss::bce_with_logits(&logits.flatten_all().unwrap(), &labels).unwrap();
+        let grads = loss.backward().unwrap();
+        for (name, var) in &net.dense {
+            let g = grads.get(var.as_tensor()).unwrap_or_else(|| panic!("{name} has no gradient"));
+            let norm = g.sqr().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap();
+            assert!(norm > 0.0, "{name} has a zero gradient");
+        }
+        for (t, local) in net.spec.tables().iter().zip(&batch.locals) {
+            let g = grads.get(local.var.as_tensor()).unwrap_or_else(|| panic!("{} has no gradient", t.param));
+            assert!(g.abs().unwrap().sum_all().unwrap().to_scalar::<f32>().unwrap() > 0.0, "{}", t.param);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Reproduces the MovieLens-100K distillation table: teacher, student trained alone and
+# distilled student, all scored by dram-core on the test split (per-user time split: last 5
+# ratings of each user test, the 5 before validation; label = rating >= 4).
+# Output: out/movielens/{teacher,student,distilled}.onnx, *.jsonl logs and results.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/fetch-data.sh
+# The dev profile optimises every crate that does numeric work (see Cargo.toml) and shares
+# its build with the test suite.
+cargo build -p dram-tools --bin dram
+dram=target/debug/dram
+out=out/movielens
+mkdir -p "$out"
+$dram prepare-movielens --dir data/movielens --out data/movielens/prepared
+d=data/movielens/prepared
+$dram train --config tools/configs/movielens-teacher.toml --train $d/train.csv --valid $d/valid.csv \
+    --checkpoint "$out/ckpt-teacher" --out "$out/teacher.onnx" --log "$out/teacher.jsonl"
+$dram train --config tools/configs/movielens-student.toml --train $d/train.csv --valid $d/valid.csv \
+    --checkpoint "$out/ckpt-student" --out "$out/student.onnx" --log "$out/student.jsonl"
+$dram distill --config tools/configs/movielens-student.toml --train $d/train.csv --valid $d/valid.csv \
+    --teacher "$out/teacher.onnx" --checkpoint "$out/ckpt-distilled" --out "$out/distilled.onnx" --log "$out/distilled.jsonl"
+{
+    echo "{"
+    for m in teacher student distilled; do
+        cfg=tools/configs/movielens-student.toml
+        [[ $m == teacher ]] && cfg=tools/configs/movielens-teacher.toml
+        q=$($dram eval --model "$out/$m.onnx" --data $d/test.csv --config $cfg --json)
+        params=$($dram inspect "$out/$m.onnx" | awk '/^parameters/ {print $2}')
+        bytes=$(stat -c %s "$out/$m.onnx")
+        sep=","; [[ $m == distilled ]] && sep=""
+        echo "  \"$m\": {\"quality\": $q, \"params\": $params, \"bytes\": $bytes}$sep"
+    done
+    echo "}"
+} > "$out/results.json"
+cat "$out/results.json"
