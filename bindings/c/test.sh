@@ -21,6 +21,9 @@ cargo build -p dram-c --locked
 echo "-- header"
 bindings/c/check-header.sh
 
+# Configured afresh each run (a few seconds), so a stale cache from another checkout never matters.
+rm -rf "$build_root"
+
 run_suite() {
     local name="$1"
     shift
