@@ -1,5 +1,5 @@
 """Builds a "third-party" ranker teacher with the `onnx` Python package (not with dram's
-exporter): a user-item dot product with a popularity bias, squashed to a probability, with
+exporter): an item popularity bias plus a user-item dot product, squashed to a probability, with
 input names of its own. Usage: make_teacher.py OUT.onnx MANIFEST.json ITEMS USERS"""
 import json
 import sys
@@ -11,9 +11,9 @@ from onnx import TensorProto, helper, numpy_helper
 out, manifest_path, items, users = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 rng = np.random.default_rng(5)
 dim = 6
-item_table = rng.normal(0, 1, (items + 1, dim)).astype(np.float32)
-user_table = rng.normal(0, 1, (users + 1, dim)).astype(np.float32)
-item_bias = rng.normal(0, 1, (items + 1, 1)).astype(np.float32)
+item_table = rng.normal(0, 0.5, (items + 1, dim)).astype(np.float32)
+user_table = rng.normal(0, 0.5, (users + 1, dim)).astype(np.float32)
+item_bias = rng.normal(0, 2, (items + 1, 1)).astype(np.float32)
 
 graph = helper.make_graph(
     [

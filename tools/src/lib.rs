@@ -6,6 +6,7 @@
 //! `dram-core`. The binary `dram` is a thin CLI over this library.
 
 pub mod arch;
+pub mod bench;
 pub mod checkpoint;
 pub mod config;
 pub mod data;

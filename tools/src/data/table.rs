@@ -129,6 +129,16 @@ impl Table {
         })
     }
 
+    /// Replaces the values of an existing column (same length).
+    pub fn replace(&mut self, name: &str, column: Column) -> Result<()> {
+        let i = self.names.iter().position(|n| n == name).ok_or_else(|| anyhow!("unknown column `{name}`"))?;
+        if column.len() != self.rows() {
+            bail!("column `{name}` replacement has {} rows, the table has {}", column.len(), self.rows());
+        }
+        self.columns[i] = column;
+        Ok(())
+    }
+
     /// Replaces a string column holding whitespace-separated keys by a list column.
     pub fn split_list(&mut self, name: &str) -> Result<()> {
         let i = self.names.iter().position(|n| n == name).ok_or_else(|| anyhow!("unknown column `{name}`"))?;
