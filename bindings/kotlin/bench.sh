@@ -11,8 +11,8 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 cargo build --release -p dram-jni --locked --manifest-path "$root/Cargo.toml"
 rust_out="$(cargo run --release -q -p dram-jni --example rank_direct --locked --manifest-path "$root/Cargo.toml")"
 cd "$here"
-kotlin_out="$(mvn -q -B test -Pbench -Ddram.lib="$target/release/libdram_jni.so" \
-  -Ddram.vectors="$root/tests/vectors" | grep '^BENCH')"
+kotlin_out="$(mvn -q -B test -Pbench -Dtest=RankOverheadBench -Ddram.lib="$target/release/libdram_jni.so" \
+  -Ddram.vectors="$root/tests/vectors" | grep -o 'BENCH.*')"
 printf '%s\n%s\n' "$rust_out" "$kotlin_out"
 for n in 6 100; do
   r="$(printf '%s\n' "$rust_out" | sed -n "s/^BENCH rust rank $n candidates: \([0-9.]*\).*/\1/p")"

@@ -11,9 +11,9 @@
 //!   clones the `Arc` for its duration; `*Release` drops the handle's own reference once.
 //!   Kotlin guards each handle with a read-write lock, so `close()` waits for calls in flight
 //!   and a closed handle is never passed here again.
-//! - **Values** ([`features`]): candidate and context feature maps arrive as one table of
-//!   parallel primitive arrays per call (few JNI calls, no per-value objects); results go back
-//!   into arrays Kotlin allocated.
+//! - **Values** ([`features`]): all the strings of a call arrive in one `char[]`, and feature
+//!   maps as parallel primitive arrays, so a call costs a fixed number of JNI calls however
+//!   many candidates it has; results go back into arrays Kotlin allocated.
 //! - **Errors** ([`exception`]): every `dram_core::Error` becomes the `DramException` subclass
 //!   of its [`dram_core::ErrorCode`], with the Rust message. A panic becomes
 //!   `DramException.Internal`; the JVM survives.

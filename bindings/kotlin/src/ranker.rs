@@ -4,13 +4,13 @@ use std::sync::Arc;
 
 use dram_core::{Event, EventKind, History, Model, Ranker};
 use jni::objects::{
-    JByteArray, JClass, JDoubleArray, JFloatArray, JIntArray, JLongArray, JObjectArray, JString,
+    JByteArray, JCharArray, JClass, JDoubleArray, JFloatArray, JIntArray, JLongArray, JString,
 };
 use jni::sys::{jint, jlong};
 use jni::EnvUnowned;
 
 use crate::exception::{Failure, Result, ThrowDramException};
-use crate::features::FeatureTable;
+use crate::features::{FeatureTable, TextTable};
 use crate::handle;
 
 fn capacity(capacity: jint) -> Result<usize> {
@@ -105,17 +105,18 @@ pub extern "system" fn Java_dev_dram_DramNative_rankerSetContext<'l>(
     mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     handle: jlong,
+    text: JCharArray<'l>,
+    text_ends: JIntArray<'l>,
     row_ends: JIntArray<'l>,
-    names: JObjectArray<'l, JString<'l>>,
     name_index: JIntArray<'l>,
     tags: JByteArray<'l>,
     longs: JLongArray<'l>,
     doubles: JDoubleArray<'l>,
-    strings: JObjectArray<'l, JString<'l>>,
 ) {
     env.with_env(|env| -> Result<()> {
-        let table = FeatureTable { row_ends, names, name_index, tags, longs, doubles, strings };
-        let mut rows = table.rows(env)?;
+        let text = TextTable { chars: text, ends: text_ends };
+        let table = FeatureTable { text, row_ends, name_index, tags, longs, doubles };
+        let (_, mut rows) = table.decode(env, 0)?;
         let context = rows.pop().filter(|_| rows.is_empty());
         let context = context.ok_or_else(|| Failure::Binding("a context table must have one row".into()))?;
         ranker(handle)?.set_context(context);
@@ -124,28 +125,28 @@ pub extern "system" fn Java_dev_dram_DramNative_rankerSetContext<'l>(
     .resolve::<ThrowDramException>()
 }
 
-/// `DramNative.rankerRank(handle: Long, items: Array<String>, <feature table>, outIndex:
-/// IntArray, outScore: FloatArray)`: fills `outIndex` with the candidates' input positions,
+/// `DramNative.rankerRank(handle: Long, <feature table with item keys>, outIndex: IntArray,
+/// outScore: FloatArray)`: fills `outIndex` with the candidates' input positions,
 /// best first, and `outScore` with their scores.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_dev_dram_DramNative_rankerRank<'l>(
     mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     handle: jlong,
-    items: JObjectArray<'l, JString<'l>>,
+    text: JCharArray<'l>,
+    text_ends: JIntArray<'l>,
     row_ends: JIntArray<'l>,
-    names: JObjectArray<'l, JString<'l>>,
     name_index: JIntArray<'l>,
     tags: JByteArray<'l>,
     longs: JLongArray<'l>,
     doubles: JDoubleArray<'l>,
-    strings: JObjectArray<'l, JString<'l>>,
     out_index: JIntArray<'l>,
     out_score: JFloatArray<'l>,
 ) {
     env.with_env(|env| -> Result<()> {
-        let table = FeatureTable { row_ends, names, name_index, tags, longs, doubles, strings };
-        let candidates = table.candidates(env, &items)?;
+        let text = TextTable { chars: text, ends: text_ends };
+        let table = FeatureTable { text, row_ends, name_index, tags, longs, doubles };
+        let candidates = table.candidates(env)?;
         let ranked = ranker(handle)?.rank(&candidates)?;
         let index: Vec<i32> = ranked.iter().map(|s| s.index as i32).collect();
         let score: Vec<f32> = ranked.iter().map(|s| s.score).collect();
@@ -156,26 +157,26 @@ pub extern "system" fn Java_dev_dram_DramNative_rankerRank<'l>(
     .resolve::<ThrowDramException>()
 }
 
-/// `DramNative.rankerScore(handle: Long, items: Array<String>, <feature table>, outScore:
-/// FloatArray)`: fills `outScore` with the scores in input order.
+/// `DramNative.rankerScore(handle: Long, <feature table with item keys>, outScore: FloatArray)`:
+/// fills `outScore` with the scores in input order.
 #[unsafe(no_mangle)]
 pub extern "system" fn Java_dev_dram_DramNative_rankerScore<'l>(
     mut env: EnvUnowned<'l>,
     _class: JClass<'l>,
     handle: jlong,
-    items: JObjectArray<'l, JString<'l>>,
+    text: JCharArray<'l>,
+    text_ends: JIntArray<'l>,
     row_ends: JIntArray<'l>,
-    names: JObjectArray<'l, JString<'l>>,
     name_index: JIntArray<'l>,
     tags: JByteArray<'l>,
     longs: JLongArray<'l>,
     doubles: JDoubleArray<'l>,
-    strings: JObjectArray<'l, JString<'l>>,
     out_score: JFloatArray<'l>,
 ) {
     env.with_env(|env| -> Result<()> {
-        let table = FeatureTable { row_ends, names, name_index, tags, longs, doubles, strings };
-        let candidates = table.candidates(env, &items)?;
+        let text = TextTable { chars: text, ends: text_ends };
+        let table = FeatureTable { text, row_ends, name_index, tags, longs, doubles };
+        let candidates = table.candidates(env)?;
         let scores = ranker(handle)?.score(&candidates)?;
         out_score.set_region(env, 0, &scores)?;
         Ok(())

@@ -23,10 +23,12 @@ class Classifier(model: DramModel) : AutoCloseable {
     /** [classify] for each of [texts], in one model run. */
     fun classifyBatch(texts: List<String>): List<List<LabelProbability>> {
         val width = labels.size
-        val probabilities = FloatArray(texts.size * width)
-        val ranked = handle.call { DramNative.classifierClassify(it, texts.toTypedArray(), probabilities) }
+        val text = TextTable.of(texts)
+        val label = IntArray(texts.size * width)
+        val probability = FloatArray(texts.size * width)
+        handle.call { DramNative.classifierClassify(it, text.chars, text.ends, label, probability) }
         return List(texts.size) { t ->
-            List(width) { k -> LabelProbability(ranked[t * width + k], probabilities[t * width + k]) }
+            List(width) { k -> LabelProbability(labels[label[t * width + k]], probability[t * width + k]) }
         }
     }
 

@@ -6,8 +6,9 @@ package dev.dram
  * (`Java_dev_dram_DramNative_*` in bindings/kotlin/src). Only the public classes call it, each
  * with its own handle under its [NativeHandle] lock.
  *
- * Feature maps cross as a [FeatureTable]'s arrays (rowEnds, names, nameIndex, tags, longs,
- * doubles, strings); results come back in arrays the caller allocated.
+ * Strings cross as a [TextTable] (text, textEnds) and feature maps as a [FeatureTable] (its
+ * text table, then rowEnds, nameIndex, tags, longs, doubles); results come back in arrays the
+ * caller allocated.
  *
  * The library is `System.loadLibrary("dram_jni")` (an app's `jniLibs`), unless the system
  * property `dram.library.path` names the file to `System.load` (desktop tests).
@@ -28,20 +29,17 @@ internal object DramNative {
     @JvmStatic external fun rankerRelease(handle: Long)
     @JvmStatic external fun rankerRecord(handle: Long, item: String, kind: Int, timestampMs: Long)
     @JvmStatic external fun rankerSetContext(
-        handle: Long,
-        rowEnds: IntArray, names: Array<String>, nameIndex: IntArray, tags: ByteArray,
-        longs: LongArray, doubles: DoubleArray, strings: Array<String?>,
+        handle: Long, text: CharArray, textEnds: IntArray,
+        rowEnds: IntArray, nameIndex: IntArray, tags: ByteArray, longs: LongArray, doubles: DoubleArray,
     )
     @JvmStatic external fun rankerRank(
-        handle: Long, items: Array<String>,
-        rowEnds: IntArray, names: Array<String>, nameIndex: IntArray, tags: ByteArray,
-        longs: LongArray, doubles: DoubleArray, strings: Array<String?>,
+        handle: Long, text: CharArray, textEnds: IntArray,
+        rowEnds: IntArray, nameIndex: IntArray, tags: ByteArray, longs: LongArray, doubles: DoubleArray,
         outIndex: IntArray, outScore: FloatArray,
     )
     @JvmStatic external fun rankerScore(
-        handle: Long, items: Array<String>,
-        rowEnds: IntArray, names: Array<String>, nameIndex: IntArray, tags: ByteArray,
-        longs: LongArray, doubles: DoubleArray, strings: Array<String?>,
+        handle: Long, text: CharArray, textEnds: IntArray,
+        rowEnds: IntArray, nameIndex: IntArray, tags: ByteArray, longs: LongArray, doubles: DoubleArray,
         outScore: FloatArray,
     )
     @JvmStatic external fun rankerSaveHistory(handle: Long, path: String)
@@ -50,5 +48,7 @@ internal object DramNative {
     @JvmStatic external fun classifierNew(model: Long): Long
     @JvmStatic external fun classifierRelease(handle: Long)
     @JvmStatic external fun classifierLabels(handle: Long): Array<String>
-    @JvmStatic external fun classifierClassify(handle: Long, texts: Array<String>, outProbabilities: FloatArray): Array<String>
+    @JvmStatic external fun classifierClassify(
+        handle: Long, text: CharArray, textEnds: IntArray, outLabel: IntArray, outProbability: FloatArray,
+    )
 }

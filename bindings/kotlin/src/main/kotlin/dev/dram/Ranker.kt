@@ -46,33 +46,31 @@ class Ranker private constructor(raw: Long) : AutoCloseable {
 
     /** Sets the context features (user or request attributes) used by later calls. */
     fun setContext(context: Map<String, Any>) {
-        val t = FeatureTable.of(listOf(context), null)
+        val t = FeatureTable.of(context)
         handle.call {
-            DramNative.rankerSetContext(it, t.rowEnds, t.names, t.nameIndex, t.tags, t.longs, t.doubles, t.strings)
+            DramNative.rankerSetContext(it, t.text.chars, t.text.ends, t.rowEnds, t.nameIndex, t.tags, t.longs, t.doubles)
         }
     }
 
     /** [candidates] sorted by descending score (ties keep input order). */
     fun rank(candidates: List<Candidate>): List<ScoredItem> {
-        val items = items(candidates)
-        val t = table(candidates)
+        val t = FeatureTable.of(candidates)
         val order = IntArray(candidates.size)
         val scores = FloatArray(candidates.size)
         handle.call {
             DramNative.rankerRank(
-                it, items, t.rowEnds, t.names, t.nameIndex, t.tags, t.longs, t.doubles, t.strings, order, scores,
+                it, t.text.chars, t.text.ends, t.rowEnds, t.nameIndex, t.tags, t.longs, t.doubles, order, scores,
             )
         }
-        return List(order.size) { i -> ScoredItem(items[order[i]], order[i], scores[i]) }
+        return List(order.size) { i -> ScoredItem(candidates[order[i]].item, order[i], scores[i]) }
     }
 
     /** The model's score of each candidate, in input order. */
     fun score(candidates: List<Candidate>): FloatArray {
-        val items = items(candidates)
-        val t = table(candidates)
+        val t = FeatureTable.of(candidates)
         val scores = FloatArray(candidates.size)
         handle.call {
-            DramNative.rankerScore(it, items, t.rowEnds, t.names, t.nameIndex, t.tags, t.longs, t.doubles, t.strings, scores)
+            DramNative.rankerScore(it, t.text.chars, t.text.ends, t.rowEnds, t.nameIndex, t.tags, t.longs, t.doubles, scores)
         }
         return scores
     }
@@ -88,9 +86,4 @@ class Ranker private constructor(raw: Long) : AutoCloseable {
 
     /** Releases the native ranker once calls in flight are done; idempotent. */
     override fun close() = handle.close()
-
-    private fun items(candidates: List<Candidate>) = Array(candidates.size) { candidates[it].item }
-
-    private fun table(candidates: List<Candidate>) =
-        FeatureTable.of(candidates.map { it.features }) { "candidate $it" }
 }

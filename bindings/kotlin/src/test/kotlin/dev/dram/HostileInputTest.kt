@@ -203,6 +203,8 @@ class HostileInputTest {
                 val long = "très long ".repeat(20_000)
                 assertEquals(c.labels.size, c.classify(long).size)
                 assertEquals(c.labels.size, c.classify("\u0000 nul and \uD83D\uDC4D emoji").size)
+                // An unpaired surrogate is malformed UTF-16; it reads as U+FFFD.
+                assertEquals(c.classify("a \uFFFD b"), c.classify("a \uD800 b"))
                 fails<DramException.InvalidInput>(ErrorCode.INVALID_INPUT) { c.classifyBatch(emptyList()) }
             }
         }
