@@ -1,0 +1,94 @@
+//! A text classifier end to end: config with a text feature and three labels, multi-class
+//! training and distillation (KL on tempered softmax), export, and scoring through
+//! `dram-core`'s `Classifier`.
+
+use std::sync::Arc;
+
+use dram_tools::config::Config;
+use dram_tools::data::{Column, Table};
+use dram_tools::dataset::Dataset;
+use dram_tools::rng::Rng;
+use dram_tools::train::{self, net::Net, DistillSettings, Objective};
+
+const CONFIG: &str = r#"
+task = "classifier"
+label = "label"
+
+[[feature]]
+name = "text"
+kind = "text"
+buckets = 4096
+embedding_dim = 8
+tokenizer = { word_ngrams = [1, 2], char_ngrams = [3], max_tokens = 48 }
+
+[model]
+hidden = [8]
+labels = ["negative", "neutral", "positive"]
+
+[train]
+epochs = 6
+batch_size = 64
+lr = 0.01
+patience = 6
+
+[distill]
+alpha = 0.5
+temperature = 2.0
+soft = "multiclass"
+"#;
+
+fn reviews(n: usize, seed: u64) -> Table {
+    let words = [
+        ["awful", "broke", "refund", "terrible", "disappointed"],
+        ["okay", "average", "fine", "expected", "decent"],
+        ["love", "perfect", "gorgeous", "great", "comfortable"],
+    ];
+    let filler = ["the", "dress", "fit", "size", "colour", "fabric", "was", "really", "and", "très"];
+    let mut rng = Rng::new(seed);
+    let (mut texts, mut labels) = (vec![], vec![]);
+    for _ in 0..n {
+        let label = rng.below(3);
+        let mut text: Vec<&str> = (0..6).map(|_| filler[rng.below(filler.len())]).collect();
+        for _ in 0..2 {
+            // Some noise: a word of another class now and then.
+            let class = if rng.uniform() < 0.8 { label } else { rng.below(3) };
+            text.insert(rng.below(text.len()), words[class][rng.below(5)]);
+        }
+        texts.push(text.join(" "));
+        labels.push(label as i64);
+    }
+    let mut t = Table::new();
+    t.push("text", Column::Str(texts)).unwrap();
+    t.push("label", Column::Int(labels)).unwrap();
+    t
+}
+
+#[test]
+fn trains_distils_exports_and_classifies() {
+    std::env::set_var("DRAM_QUIET", "1");
+    let config = Config::parse(CONFIG).unwrap();
+    let (train_t, valid_t, test_t) = (reviews(1500, 1), reviews(300, 2), reviews(300, 3));
+    let manifest = config.manifest(&train_t).unwrap();
+    let mut train_set = Dataset::encode(&config, &manifest, &train_t).unwrap();
+    let valid = Dataset::encode(&config, &manifest, &valid_t).unwrap();
+    let test = Dataset::encode(&config, &manifest, &test_t).unwrap();
+
+    let mut teacher = Net::new(config.net_spec(manifest.clone()), 1).unwrap();
+    train::fit(&mut teacher, &train_set, &valid, &config.train, Objective::Labels, "teacher", None).unwrap();
+    train_set.teacher = Some(teacher.predict(&train_set).unwrap());
+    let mut student = Net::new(config.net_spec(manifest.clone()), 2).unwrap();
+    let logs = train::fit(&mut student, &train_set, &valid, &config.train, Objective::Distill(DistillSettings::from(&config.distill)), "student", None).unwrap();
+    assert!(logs.iter().all(|l| l.train_loss.is_finite()));
+
+    let bytes = dram_tools::export::fp32_model(&student.spec, &student.params().unwrap(), &manifest).unwrap();
+    let model = Arc::new(dram_core::Model::from_bytes(&bytes).unwrap());
+    let quality = dram_tools::eval::evaluate(&model, &test).unwrap();
+    assert!(quality.macro_f1.unwrap() > 0.8, "{quality:?}");
+    assert!(quality.auc.unwrap() > 0.9, "{quality:?}");
+
+    let classifier = dram_core::Classifier::new(model).unwrap();
+    let top = &classifier.classify_text("Love it, gorgeous and comfortable!").unwrap()[0];
+    assert_eq!(top.0, "positive", "{top:?}");
+    let top = &classifier.classify_text("Terrible, it broke. Refund please").unwrap()[0];
+    assert_eq!(top.0, "negative", "{top:?}");
+}
