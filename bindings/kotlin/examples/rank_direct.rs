@@ -9,14 +9,27 @@ use std::time::{Duration, Instant};
 use dram_core::{Candidate, Event, EventKind, History, Model, Ranker};
 
 fn candidates(n: usize) -> Vec<Candidate> {
-    let base = [("3", "shoes", 49.0), ("17", "dresses", 89.5), ("25", "bags", 120.0), ("8", "shoes", 15.0), ("39", "hats", 9.99), ("1000", "unknown-category", 0.0)];
+    let base = [
+        ("3", "shoes", 49.0),
+        ("17", "dresses", 89.5),
+        ("25", "bags", 120.0),
+        ("8", "shoes", 15.0),
+        ("39", "hats", 9.99),
+        ("1000", "unknown-category", 0.0),
+    ];
     (0..n)
         .map(|i| {
             let (item, category, price) = match base.get(i) {
                 Some(&(item, category, price)) => (item.to_string(), category, price),
-                None => ((i * 7).to_string(), ["shoes", "bags", "hats"][i % 3], i as f64 * 1.5),
+                None => (
+                    (i * 7).to_string(),
+                    ["shoes", "bags", "hats"][i % 3],
+                    i as f64 * 1.5,
+                ),
             };
-            Candidate::new(item).with("category", category).with("price", price)
+            Candidate::new(item)
+                .with("category", category)
+                .with("price", price)
         })
         .collect()
 }
@@ -41,9 +54,18 @@ fn time(mut call: impl FnMut()) -> f64 {
 }
 
 fn main() -> dram_core::Result<()> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/models/ranker.onnx");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/vectors/models/ranker.onnx"
+    );
     let ranker = Ranker::new(Arc::new(Model::load(path)?), History::new(50)?)?;
-    ranker.set_context([("age".to_string(), 31.0.into()), ("device".to_string(), "android".into())].into());
+    ranker.set_context(
+        [
+            ("age".to_string(), 31.0.into()),
+            ("device".to_string(), "android".into()),
+        ]
+        .into(),
+    );
     ranker.record(Event::new("3", EventKind::View, 1))?;
     ranker.record(Event::new("17", EventKind::Click, 2))?;
     ranker.record(Event::new("25", EventKind::Purchase, 3))?;
@@ -54,7 +76,9 @@ fn main() -> dram_core::Result<()> {
         });
         println!("BENCH rust rank {n} candidates: {micros:.2} us/call");
         let micros = time(|| {
-            ranker.rank(&candidates.clone()).expect("the bench candidates rank");
+            ranker
+                .rank(&candidates.clone())
+                .expect("the bench candidates rank");
         });
         println!("BENCH rust rank (fresh copy) {n} candidates: {micros:.2} us/call");
     }

@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use dram_core::{Classifier, Model};
-use jni::objects::{IntoAuto as _, JCharArray, JClass, JFloatArray, JIntArray, JObjectArray, JString};
+use jni::objects::{
+    IntoAuto as _, JCharArray, JClass, JFloatArray, JIntArray, JObjectArray, JString,
+};
 use jni::sys::jlong;
 use jni::EnvUnowned;
 
@@ -81,19 +83,33 @@ pub extern "system" fn Java_dev_dram_DramNative_classifierClassify<'l>(
     out_probability: JFloatArray<'l>,
 ) {
     env.with_env(|env| -> Result<()> {
-        let texts = TextTable { chars: text, ends: text_ends }.strings(env)?;
+        let texts = TextTable {
+            chars: text,
+            ends: text_ends,
+        }
+        .strings(env)?;
         let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
         let classifier = classifier(handle)?;
         let results = classifier.classify_texts(&texts)?;
         // Labels cross as their index in `labels()`, which Kotlin holds as strings already.
-        let index: HashMap<&str, i32> =
-            classifier.labels().iter().enumerate().map(|(i, label)| (label.as_str(), i as i32)).collect();
+        let index: HashMap<&str, i32> = classifier
+            .labels()
+            .iter()
+            .enumerate()
+            .map(|(i, label)| (label.as_str(), i as i32))
+            .collect();
         let pairs: Vec<&(String, f32)> = results.iter().flatten().collect();
-        let labels: Vec<i32> = pairs.iter().map(|(label, _)| index[label.as_str()]).collect();
+        let labels: Vec<i32> = pairs
+            .iter()
+            .map(|(label, _)| index[label.as_str()])
+            .collect();
         let probabilities: Vec<f32> = pairs.iter().map(|(_, p)| *p).collect();
         let slots = out_probability.len(env)?;
         if pairs.len() != slots || out_label.len(env)? != slots {
-            return Err(Failure::Binding(format!("{} results for arrays of {slots}", pairs.len())));
+            return Err(Failure::Binding(format!(
+                "{} results for arrays of {slots}",
+                pairs.len()
+            )));
         }
         out_label.set_region(env, 0, &labels)?;
         out_probability.set_region(env, 0, &probabilities)?;

@@ -80,7 +80,10 @@ impl<T: Default> ErrorPolicy<T, Failure> for ThrowDramException {
         if !env.exception_check() {
             // `throw_new` reports the exception it threw as `Err(JavaException)`; that is the
             // intended outcome here, not a failure.
-            let _ = env.throw_new(exception_class(&failure), JNIString::from(failure.to_string()));
+            let _ = env.throw_new(
+                exception_class(&failure),
+                JNIString::from(failure.to_string()),
+            );
         }
         Ok(T::default())
     }
@@ -104,7 +107,9 @@ impl<T: Default> ErrorPolicy<T, Failure> for ThrowDramException {
             },
         };
         if !env.exception_check() {
-            let text = format!("internal error: dram panicked (a bug in dram, please report it): {message}");
+            let text = format!(
+                "internal error: dram panicked (a bug in dram, please report it): {message}"
+            );
             let _ = env.throw_new(INTERNAL, JNIString::from(text));
         }
         Ok(T::default())

@@ -39,8 +39,12 @@ impl TextTable<'_> {
         let mut start = 0;
         ends.iter()
             .map(|&end| {
-                let end = usize::try_from(end).ok().filter(|&end| start <= end && end <= chars.len());
-                let end = end.ok_or_else(|| malformed(format!("text ends {ends:?} for {} chars", chars.len())))?;
+                let end = usize::try_from(end)
+                    .ok()
+                    .filter(|&end| start <= end && end <= chars.len());
+                let end = end.ok_or_else(|| {
+                    malformed(format!("text ends {ends:?} for {} chars", chars.len()))
+                })?;
                 let text = String::from_utf16_lossy(&chars[start..end]);
                 start = end;
                 Ok(text)
@@ -73,7 +77,10 @@ impl FeatureTable<'_> {
         self.doubles.get_region(env, 0, &mut doubles)?;
 
         let entries = tags.len();
-        if [name_index.len(), longs.len(), doubles.len()].iter().any(|&len| len != entries) {
+        if [name_index.len(), longs.len(), doubles.len()]
+            .iter()
+            .any(|&len| len != entries)
+        {
             return Err(malformed(format!(
                 "{entries} tags but {} names, {} longs, {} doubles",
                 name_index.len(),
@@ -82,25 +89,39 @@ impl FeatureTable<'_> {
             )));
         }
         let string_values = tags.iter().filter(|&&tag| tag == TAG_STRING).count();
-        let names = strings.len().checked_sub(items + string_values).ok_or_else(|| {
-            malformed(format!("{} strings for {items} items and {string_values} string values", strings.len()))
-        })?;
+        let names = strings
+            .len()
+            .checked_sub(items + string_values)
+            .ok_or_else(|| {
+                malformed(format!(
+                    "{} strings for {items} items and {string_values} string values",
+                    strings.len()
+                ))
+            })?;
         let mut values = strings.split_off(items + names).into_iter();
         let names = strings.split_off(items);
 
         let mut rows = Vec::with_capacity(row_ends.len());
         let mut start = 0;
         for &end in &row_ends {
-            let end = usize::try_from(end).ok().filter(|&end| start <= end && end <= entries);
-            let end = end.ok_or_else(|| malformed(format!("row ends {row_ends:?} for {entries} entries")))?;
+            let end = usize::try_from(end)
+                .ok()
+                .filter(|&end| start <= end && end <= entries);
+            let end = end
+                .ok_or_else(|| malformed(format!("row ends {row_ends:?} for {entries} entries")))?;
             let mut row = Features::new();
             for e in start..end {
-                let name = usize::try_from(name_index[e]).ok().and_then(|i| names.get(i));
-                let name = name.ok_or_else(|| malformed(format!("entry {e} names no. {}", name_index[e])))?;
+                let name = usize::try_from(name_index[e])
+                    .ok()
+                    .and_then(|i| names.get(i));
+                let name = name
+                    .ok_or_else(|| malformed(format!("entry {e} names no. {}", name_index[e])))?;
                 let value = match tags[e] {
                     TAG_INT => Value::Int(longs[e]),
                     TAG_FLOAT => Value::Float(doubles[e]),
-                    TAG_STRING => Value::Str(values.next().expect("one string value per string tag")),
+                    TAG_STRING => {
+                        Value::Str(values.next().expect("one string value per string tag"))
+                    }
                     tag => return Err(malformed(format!("entry {e} has the unknown tag {tag}"))),
                 };
                 row.insert(name.clone(), value);
@@ -109,7 +130,9 @@ impl FeatureTable<'_> {
             start = end;
         }
         if start != entries {
-            return Err(malformed(format!("row ends {row_ends:?} leave entries after {start} of {entries}")));
+            return Err(malformed(format!(
+                "row ends {row_ends:?} leave entries after {start} of {entries}"
+            )));
         }
         Ok((strings, rows))
     }
@@ -117,7 +140,11 @@ impl FeatureTable<'_> {
     /// The candidates of a table whose rows are candidates' features.
     pub fn candidates(&self, env: &Env<'_>) -> Result<Vec<Candidate>> {
         let (items, rows) = self.decode(env, self.row_ends.len(env)?)?;
-        Ok(items.into_iter().zip(rows).map(|(item, features)| Candidate { item, features }).collect())
+        Ok(items
+            .into_iter()
+            .zip(rows)
+            .map(|(item, features)| Candidate { item, features })
+            .collect())
     }
 }
 

@@ -49,3 +49,28 @@ pub unsafe fn release<T>(handle: jlong) -> Result<()> {
     drop(unsafe { Arc::from_raw(ptr) });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_borrow_outlives_the_release_of_its_handle() {
+        let handle = into_handle(String::from("model"));
+        // SAFETY: `handle` was just made for a `String` and is released only below.
+        let borrowed: Arc<String> = unsafe { borrow(handle) }.unwrap();
+        assert_eq!(Arc::strong_count(&borrowed), 2);
+        // SAFETY: the one release of `handle`, which is not used afterwards.
+        unsafe { release::<String>(handle) }.unwrap();
+        assert_eq!(Arc::strong_count(&borrowed), 1);
+        assert_eq!(*borrowed, "model");
+    }
+
+    #[test]
+    fn a_null_handle_is_refused() {
+        // SAFETY: a null handle is rejected before any pointer is formed.
+        assert!(unsafe { borrow::<String>(0) }.is_err());
+        // SAFETY: as above.
+        assert!(unsafe { release::<String>(0) }.is_err());
+    }
+}

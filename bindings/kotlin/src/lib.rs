@@ -26,7 +26,9 @@
 
 // catch_unwind is how a panic becomes DramException.Internal; with panic=abort the app dies.
 #[cfg(panic = "abort")]
-compile_error!("dram-jni must be built with panic=unwind: its entry points turn panics into exceptions");
+compile_error!(
+    "dram-jni must be built with panic=unwind: its entry points turn panics into exceptions"
+);
 
 mod classifier;
 mod exception;

@@ -90,9 +90,10 @@ pub extern "system" fn Java_dev_dram_DramNative_rankerRecord<'l>(
     timestamp_ms: jlong,
 ) {
     env.with_env(|env| -> Result<()> {
-        let kind = u8::try_from(kind).ok().and_then(EventKind::from_code).ok_or_else(|| {
-            Failure::Binding(format!("unknown event kind code {kind}"))
-        })?;
+        let kind = u8::try_from(kind)
+            .ok()
+            .and_then(EventKind::from_code)
+            .ok_or_else(|| Failure::Binding(format!("unknown event kind code {kind}")))?;
         let event = Event::new(item.try_to_string(env)?, kind, timestamp_ms);
         Ok(ranker(handle)?.record(event)?)
     })
@@ -114,11 +115,22 @@ pub extern "system" fn Java_dev_dram_DramNative_rankerSetContext<'l>(
     doubles: JDoubleArray<'l>,
 ) {
     env.with_env(|env| -> Result<()> {
-        let text = TextTable { chars: text, ends: text_ends };
-        let table = FeatureTable { text, row_ends, name_index, tags, longs, doubles };
+        let text = TextTable {
+            chars: text,
+            ends: text_ends,
+        };
+        let table = FeatureTable {
+            text,
+            row_ends,
+            name_index,
+            tags,
+            longs,
+            doubles,
+        };
         let (_, mut rows) = table.decode(env, 0)?;
         let context = rows.pop().filter(|_| rows.is_empty());
-        let context = context.ok_or_else(|| Failure::Binding("a context table must have one row".into()))?;
+        let context =
+            context.ok_or_else(|| Failure::Binding("a context table must have one row".into()))?;
         ranker(handle)?.set_context(context);
         Ok(())
     })
@@ -144,8 +156,18 @@ pub extern "system" fn Java_dev_dram_DramNative_rankerRank<'l>(
     out_score: JFloatArray<'l>,
 ) {
     env.with_env(|env| -> Result<()> {
-        let text = TextTable { chars: text, ends: text_ends };
-        let table = FeatureTable { text, row_ends, name_index, tags, longs, doubles };
+        let text = TextTable {
+            chars: text,
+            ends: text_ends,
+        };
+        let table = FeatureTable {
+            text,
+            row_ends,
+            name_index,
+            tags,
+            longs,
+            doubles,
+        };
         let candidates = table.candidates(env)?;
         let ranked = ranker(handle)?.rank(&candidates)?;
         let index: Vec<i32> = ranked.iter().map(|s| s.index as i32).collect();
@@ -174,8 +196,18 @@ pub extern "system" fn Java_dev_dram_DramNative_rankerScore<'l>(
     out_score: JFloatArray<'l>,
 ) {
     env.with_env(|env| -> Result<()> {
-        let text = TextTable { chars: text, ends: text_ends };
-        let table = FeatureTable { text, row_ends, name_index, tags, longs, doubles };
+        let text = TextTable {
+            chars: text,
+            ends: text_ends,
+        };
+        let table = FeatureTable {
+            text,
+            row_ends,
+            name_index,
+            tags,
+            longs,
+            doubles,
+        };
         let candidates = table.candidates(env)?;
         let scores = ranker(handle)?.score(&candidates)?;
         out_score.set_region(env, 0, &scores)?;
