@@ -15,8 +15,10 @@ for tool in cmake ctest cc c++; do
     command -v "$tool" >/dev/null || { echo "bindings/c/test.sh needs $tool (Debian: apt-get install cmake gcc g++)" >&2; exit 1; }
 done
 
-echo "-- cargo build -p dram-c"
-cargo build -p dram-c --locked
+# Build with the whole workspace's feature set, as `cargo test --workspace` does (dev-dependencies included): building one
+# package alone unifies dependency features differently and recompiles tract.
+echo "-- cargo build --workspace --all-targets"
+cargo build --workspace --all-targets --locked
 
 echo "-- header"
 bindings/c/check-header.sh

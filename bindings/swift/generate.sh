@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 target="${CARGO_TARGET_DIR:-$(pwd)/target}"
-cargo build -p dram-swift --locked
+# The whole workspace's feature set, as `cargo test --workspace` uses (dev-dependencies included): building one package
+# alone unifies dependency features differently and recompiles tract.
+cargo build --workspace --all-targets --locked
 case "$(uname -s)" in
     Darwin) lib="$target/debug/libdram_ffi.dylib" ;;
     *) lib="$target/debug/libdram_ffi.so" ;;

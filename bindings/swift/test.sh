@@ -30,7 +30,9 @@ if [[ -z "$clang" ]]; then
 fi
 
 echo "-- build dram-swift (library and uniffi-bindgen)"
-cargo build -p dram-swift --locked
+# The whole workspace's feature set, as `cargo test --workspace` uses (dev-dependencies included): building one package
+# alone unifies dependency features differently and recompiles tract.
+cargo build --workspace --all-targets --locked
 case "$(uname -s)" in
     Darwin) lib="$target/debug/libdram_ffi.dylib"; exports() { nm -gU "$1" | awk '{print $3}' | sed 's/^_//'; } ;;
     *) lib="$target/debug/libdram_ffi.so"; exports() { nm -D --defined-only "$1" | awk '{print $3}'; } ;;
