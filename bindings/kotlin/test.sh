@@ -18,8 +18,10 @@ if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
   fi
 fi
 
-# test-hooks adds the panicking entry point of PanicTest.
-cargo build -p dram-jni --features test-hooks --locked --manifest-path "$root/Cargo.toml"
+# test-hooks adds the panicking entry point of PanicTest. Build with the whole workspace's
+# feature set, as `cargo test --workspace` does (dev-dependencies included): building one
+# package alone unifies dependency features differently and recompiles tract.
+cargo build --workspace --all-targets --features dram-jni/test-hooks --locked --manifest-path "$root/Cargo.toml"
 case "$(uname -s)" in
   Darwin) lib="$target/debug/libdram_jni.dylib" ;;
   *) lib="$target/debug/libdram_jni.so" ;;
@@ -31,6 +33,15 @@ rm -rf target/surefire-reports
 # -q prints only failures (with Surefire's "Tests run: N, Failures: F" summary); on success the
 # summary below is the one line.
 mvn -q -B -Dstyle.color=never test -Ddram.lib="$lib" -Ddram.vectors="$root/tests/vectors" "$@"
+
+# -Xcheck:jni reports problems it does not treat as fatal (a local reference table overflow,
+# for one) on the test JVM's native stdout, which Surefire saves as *.dumpstream without failing
+# any test. The suite writes nothing there itself, so any such file is a failure.
+if compgen -G "target/surefire-reports/*.dumpstream" >/dev/null; then
+  echo "bindings/kotlin/test.sh: the test JVM wrote to its native stdout (-Xcheck:jni warnings?):" >&2
+  sed -n "s/.*Stream '\(.*\)'.*/  \1/p" target/surefire-reports/*.dumpstream | head -n 40 >&2
+  exit 1
+fi
 
 # One closing line in the plain "N passed, N failed" form, from Surefire's reports.
 awk -F'"' '/<testsuite / {
