@@ -18,10 +18,10 @@ if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
   fi
 fi
 
-# test-hooks adds the panicking entry point of PanicTest. Build with the whole workspace's
-# feature set, as `cargo test --workspace` does (dev-dependencies included): building one
-# package alone unifies dependency features differently and recompiles tract.
-cargo build --workspace --all-targets --features dram-jni/test-hooks --locked --manifest-path "$root/Cargo.toml"
+# Build with the whole workspace's feature set, as `cargo test --workspace` does
+# (dev-dependencies included): building one package alone unifies dependency features
+# differently and recompiles tract.
+cargo build --workspace --all-targets --locked --manifest-path "$root/Cargo.toml"
 case "$(uname -s)" in
   Darwin) lib="$target/debug/libdram_jni.dylib" ;;
   *) lib="$target/debug/libdram_jni.so" ;;

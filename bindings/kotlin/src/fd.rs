@@ -86,7 +86,8 @@ mod tests {
         // Tests run in parallel threads of one process: each call needs its own path.
         static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("dram-jni-fd-test-{}-{n}", std::process::id()));
+        let path =
+            std::env::temp_dir().join(format!("dram-jni-fd-test-{}-{n}", std::process::id()));
         let mut file = std::fs::File::options()
             .read(true)
             .write(true)

@@ -36,12 +36,10 @@ mod fd;
 mod features;
 mod handle;
 mod model;
+mod panic_probe;
 mod ranker;
-#[cfg(feature = "test-hooks")]
-mod test_hooks;
 
 pub use classifier::*;
 pub use model::*;
+pub use panic_probe::*;
 pub use ranker::*;
-#[cfg(feature = "test-hooks")]
-pub use test_hooks::*;

@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Assertions.assertThrows
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 
-/** Bound to `Java_dev_dram_PanicProbe_panic`, which dram-jni exports with feature test-hooks. */
+/** Bound to `Java_dev_dram_PanicProbe_panic`, dram-jni's self-test of its panic handling. */
 object PanicProbe {
     init {
         Class.forName("dev.dram.DramNative") // its initialiser loads the library

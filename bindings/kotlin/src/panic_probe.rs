@@ -1,5 +1,10 @@
-//! Entry points that exist only for the JVM test suite (feature `test-hooks`): a native method
-//! that panics, to check that a panic becomes `DramException.Internal` and the JVM carries on.
+//! The library's self-test of its panic handling: a native method that panics, so that the JVM
+//! suite can check that a panic becomes `DramException.Internal` and the JVM carries on.
+//!
+//! It is bound to `dev.dram.PanicProbe`, a class of the test sources only: no class of the
+//! library declares it, so an app cannot reach it. It is always built because a feature would
+//! give the test build another `libdram_jni.so` at the same path as the normal one, which
+//! Cargo's other builds of the workspace then overwrite.
 
 use jni::objects::{JClass, JString};
 use jni::EnvUnowned;
