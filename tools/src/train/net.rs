@@ -9,8 +9,9 @@ use crate::rng::Rng;
 use crate::train::sparse::{LocalRows, SparseTable};
 use dram_core::manifest::FeatureKind;
 
-/// Trainable parameters of a network.
-#[derive(Debug, Clone)]
+/// Trainable parameters of a network. Not `Clone`: candle `Var`s share storage when cloned,
+/// so a copy would silently train along; [`Net::snapshot`] is the deep copy.
+#[derive(Debug)]
 pub struct Net {
     /// The architecture.
     pub spec: NetSpec,
