@@ -131,6 +131,12 @@ impl Manifest {
         let Some(first) = self.outputs.first() else {
             return Err(invalid("expected at least one output, found none".into()));
         };
+        if let OutputMeaning::ClassLogits { labels } = &first.meaning {
+            let mut seen = HashSet::new();
+            if let Some(dup) = labels.iter().find(|l| !seen.insert(l.as_str())) {
+                return Err(invalid(format!("class label `{dup}` appears twice; labels must be unique")));
+            }
+        }
         match (self.task, &first.meaning) {
             (Task::Ranker, OutputMeaning::Logit | OutputMeaning::Probability) => Ok(()),
             (Task::Classifier, OutputMeaning::ClassLogits { labels }) if labels.len() >= 2 => {
@@ -145,6 +151,32 @@ impl Manifest {
                 }
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::*;
+
+    #[test]
+    fn duplicate_class_labels_are_rejected() {
+        let tokenizer = TokenizerSpec {
+            lowercase: true,
+            strip_accents: false,
+            word_ngrams: vec![1],
+            char_ngrams: vec![],
+            buckets: 8,
+            salt: 0,
+            max_tokens: 4,
+        };
+        let labels = vec!["good".to_string(), "bad".into(), "good".into()];
+        let manifest = Manifest::new(
+            Task::Classifier,
+            vec![FeatureSpec::new("text", Scope::Candidate, FeatureKind::Text { tokenizer })],
+            vec![OutputSpec { name: "logits".into(), meaning: OutputMeaning::ClassLogits { labels } }],
+        );
+        let msg = manifest.validate().unwrap_err().to_string();
+        assert!(msg.contains("class label `good` appears twice"), "{msg}");
     }
 }
 
