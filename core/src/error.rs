@@ -62,6 +62,29 @@ pub enum Error {
         /// Hex digest of the graph as loaded.
         found: String,
     },
+    /// Verification was requested but the model carries no `dram.signature`.
+    #[error("the model is not signed (no `dram.signature` in its metadata_props); sign it with `dram sign --key` or load it without verification")]
+    Unsigned,
+    /// The model is signed, but by another key than the one the app trusts.
+    #[error("the model is signed by public key {found}, but the app trusts {expected}; sign it with the matching secret key")]
+    UntrustedSigner {
+        /// Hex of the public key the app passed.
+        expected: String,
+        /// Hex of the public key recorded in the signature.
+        found: String,
+    },
+    /// The signature entry is malformed or does not match the file's content.
+    #[error("the model's signature is invalid: {reason}; do not use this file, download it again")]
+    BadSignature {
+        /// What failed.
+        reason: String,
+    },
+    /// The public key passed for verification is unusable.
+    #[error("invalid Ed25519 public key: {reason}; pass the 32 bytes `dram keygen` wrote to the .pub file (hex-decoded)")]
+    InvalidPublicKey {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The model was built for another task than the API it is used with.
     #[error("model task is `{found}` but this API needs a `{expected}` model")]
     TaskMismatch {
@@ -203,6 +226,9 @@ impl Error {
             | Error::InvalidManifest { .. }
             | Error::GraphMismatch { .. }
             | Error::ChecksumMismatch { .. }
+            | Error::Unsigned
+            | Error::UntrustedSigner { .. }
+            | Error::BadSignature { .. }
             | Error::TaskMismatch { .. } => ErrorCode::InvalidModel,
             Error::MissingFeature { .. }
             | Error::WrongFeatureType { .. }
@@ -210,6 +236,7 @@ impl Error {
             | Error::EmptyCandidates
             | Error::TooManyCandidates { .. }
             | Error::TooLarge { .. }
+            | Error::InvalidPublicKey { .. }
             | Error::InvalidEvent { .. }
             | Error::InputMismatch { .. }
             | Error::InvalidTensor { .. } => ErrorCode::InvalidInput,

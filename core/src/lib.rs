@@ -29,6 +29,7 @@
 
 mod classifier;
 mod error;
+pub mod graph_limits;
 pub mod hash;
 pub mod history;
 pub mod manifest;
@@ -37,6 +38,7 @@ pub mod model_file;
 pub mod preprocess;
 mod ranker;
 mod session;
+pub mod signature;
 mod tensor;
 mod value;
 

@@ -37,7 +37,25 @@ impl Model {
 
     /// Loads a model from bytes (an app asset or bundle resource).
     pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
+        Model::from_proto(model_file::decode(bytes)?)
+    }
+
+    /// Loads a model from bytes only if it carries a valid Ed25519 signature by `public_key`
+    /// (32 raw bytes); see [`crate::signature`] for the errors. Use it for downloaded models.
+    ///
+    /// ```no_run
+    /// let bytes = std::fs::read("ranker.onnx")?;
+    /// let trusted: [u8; 32] = [0; 32]; // the app's pinned key, from `dram keygen`
+    /// let model = dram_core::Model::load_verified(&bytes, &trusted)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn load_verified(bytes: &[u8], public_key: &[u8]) -> Result<Model> {
         let proto = model_file::decode(bytes)?;
+        crate::signature::verify(&proto, public_key)?;
+        Model::from_proto(proto)
+    }
+
+    fn from_proto(proto: tract_onnx::pb::ModelProto) -> Result<Model> {
         let manifest = model_file::read_manifest(&proto)?.ok_or(Error::MissingManifest)?;
         model_file::verify_checksum(&proto, &manifest)?;
         let session = Session::from_proto(&proto)?;

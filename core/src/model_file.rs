@@ -12,7 +12,8 @@ use crate::{Error, Result};
 /// Largest model file accepted, in bytes.
 pub const MAX_MODEL_BYTES: usize = 256 << 20;
 
-/// Decodes ONNX bytes, rejecting oversized input and files without a graph.
+/// Decodes ONNX bytes, rejecting oversized input, files without a graph and graphs over the
+/// [`crate::graph_limits`].
 pub fn decode(bytes: &[u8]) -> Result<ModelProto> {
     if bytes.len() > MAX_MODEL_BYTES {
         return Err(Error::TooLarge { what: "model file", size: bytes.len(), limit: MAX_MODEL_BYTES });
@@ -25,6 +26,7 @@ pub fn decode(bytes: &[u8]) -> Result<ModelProto> {
     if proto.graph.is_none() {
         return Err(Error::NotOnnx { reason: "the ModelProto holds no graph".into() });
     }
+    crate::graph_limits::check(&proto)?;
     Ok(proto)
 }
 

@@ -7,6 +7,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{Event, EventKind, History, MAX_CAPACITY, MAX_ITEM_BYTES};
 use crate::{Error, Result};
@@ -126,11 +127,13 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let file_name = path
         .file_name()
         .ok_or_else(|| Error::io(path, std::io::Error::other("path has no file name")))?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
+    // One temporary file per call: threads saving at once must not write into each other's
+    // file (one would rename the other's half-written bytes into place).
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let prefix = format!(".{}.", file_name.to_string_lossy());
+    let pid = std::process::id();
+    let tmp = dir.join(format!("{prefix}{pid}.{}.tmp", NEXT.fetch_add(1, Ordering::Relaxed)));
+    remove_stale_temporaries(dir, &prefix, pid);
     let write = || -> std::io::Result<()> {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
@@ -146,6 +149,21 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = std::fs::remove_file(&tmp);
         Error::io(path, e)
     })
+}
+
+/// Deletes the temporary files that processes killed while saving left beside the history
+/// (other process ids), so repeated crashes cannot fill the disk. This process's own files
+/// belong to saves in progress on other threads and stay.
+fn remove_stale_temporaries(dir: &Path, prefix: &str, pid: u32) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let own = format!("{prefix}{pid}.");
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(prefix) && name.ends_with(".tmp") && !name.starts_with(&own) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,8 @@
 
 mod validate;
 
+pub use validate::{MAX_CLASSES, MAX_FEATURES, MAX_SEQUENCE_LEN, MAX_TABLE_ROWS};
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};

@@ -9,6 +9,10 @@ use crate::{Error, Result};
 pub const MAX_SEQUENCE_LEN: u32 = 4096;
 /// Largest embedding table (rows) a manifest may declare.
 pub const MAX_TABLE_ROWS: u64 = 1 << 31;
+/// Most features a manifest may declare.
+pub const MAX_FEATURES: usize = 1024;
+/// Most class labels a classifier may declare.
+pub const MAX_CLASSES: usize = 10_000;
 
 fn invalid(reason: String) -> Error {
     Error::InvalidManifest { reason }
@@ -25,6 +29,12 @@ impl Manifest {
     pub fn validate(&self) -> Result<()> {
         if self.features.is_empty() {
             return Err(invalid("expected at least one feature, found none".into()));
+        }
+        if self.features.len() > MAX_FEATURES {
+            return Err(invalid(format!(
+                "expected at most {MAX_FEATURES} features, found {}",
+                self.features.len()
+            )));
         }
         let mut names = HashSet::new();
         let mut inputs = HashSet::new();
@@ -116,6 +126,13 @@ impl Manifest {
                 if tokenizer.word_ngrams.iter().chain(&tokenizer.char_ngrams).any(|&n| n == 0 || n > 8) {
                     return Err(invalid(format!("feature `{name}`: n-gram orders must be in 1..=8")));
                 }
+                for orders in [&tokenizer.word_ngrams, &tokenizer.char_ngrams] {
+                    if orders.iter().collect::<HashSet<_>>().len() != orders.len() {
+                        return Err(invalid(format!(
+                            "feature `{name}`: n-gram orders must not repeat, found {orders:?}"
+                        )));
+                    }
+                }
             }
             _ => {}
         }
@@ -132,6 +149,12 @@ impl Manifest {
             return Err(invalid("expected at least one output, found none".into()));
         };
         if let OutputMeaning::ClassLogits { labels } = &first.meaning {
+            if labels.len() > MAX_CLASSES {
+                return Err(invalid(format!(
+                    "expected at most {MAX_CLASSES} class labels, found {}",
+                    labels.len()
+                )));
+            }
             let mut seen = HashSet::new();
             if let Some(dup) = labels.iter().find(|l| !seen.insert(l.as_str())) {
                 return Err(invalid(format!("class label `{dup}` appears twice; labels must be unique")));

@@ -7,13 +7,17 @@ mod sequence;
 pub mod text;
 
 use crate::history::{Event, History};
-use crate::manifest::{FeatureKind, FeatureSpec, GraphInput, Manifest, Scope};
+use crate::manifest::{DType, Dim, FeatureKind, FeatureSpec, GraphInput, Manifest, Scope};
 use crate::tensor::Tensor;
 use crate::value::{Candidate, Features, Value};
 use crate::{Error, Result};
 
 pub use scalar::{encode_id, encode_item_key, encode_numeric};
 pub use sequence::encode_sequence;
+
+/// Most bytes of input tensors one call may build (rows times the row width of every input):
+/// with long sequences a long candidate list would otherwise need gigabytes.
+pub const MAX_ENCODED_BYTES: usize = 64 << 20;
 
 /// Events available to sequence features, iterated from newest to oldest.
 pub trait EventSource {
@@ -148,6 +152,10 @@ impl Encoder {
         if n == 0 {
             return Err(Error::EmptyCandidates);
         }
+        let size = self.row_bytes().saturating_mul(n);
+        if size > MAX_ENCODED_BYTES {
+            return Err(Error::TooLarge { what: "the encoded input of this call", size, limit: MAX_ENCODED_BYTES });
+        }
         let mut tensors = Vec::with_capacity(self.inputs.len());
         for feature in &self.features {
             let shared = feature.scope != Scope::Candidate && rows.shared_context_and_history();
@@ -162,6 +170,18 @@ impl Encoder {
             push_tensors(&mut tensors, column, n)?;
         }
         Ok(tensors)
+    }
+
+    /// Bytes of input tensors one row needs.
+    fn row_bytes(&self) -> usize {
+        let cells = |input: &GraphInput| {
+            input.shape.iter().map(|d| if let Dim::Fixed(w) = d { *w } else { 1 }).product::<usize>()
+        };
+        let width = |input: &GraphInput| match input.dtype {
+            DType::I64 => 8,
+            DType::F32 => 4,
+        };
+        self.inputs.iter().map(|i| cells(i).saturating_mul(width(i))).fold(0, usize::saturating_add)
     }
 
     fn new_column(&self, feature: &FeatureSpec, rows: usize) -> Column {
