@@ -21,4 +21,5 @@ pub mod onnx;
 pub mod reference;
 pub mod report;
 pub mod rng;
+pub mod sign;
 pub mod train;

@@ -91,6 +91,33 @@ enum Command {
         /// Model file.
         model: PathBuf,
     },
+    /// Create an Ed25519 key pair for signing models: PREFIX.key (secret) and PREFIX.pub.
+    Keygen {
+        /// Path prefix of the two key files.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Sign a model with a secret key from `dram keygen` (see docs/security.md).
+    Sign {
+        /// Secret key file (PREFIX.key).
+        #[arg(long)]
+        key: PathBuf,
+        /// The model to sign.
+        #[arg(long)]
+        model: PathBuf,
+        /// Output file for the signed model.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Check a model's signature against a public key file, as `Model::load_verified` does.
+    Verify {
+        /// Public key file (PREFIX.pub).
+        #[arg(long)]
+        key: PathBuf,
+        /// The model to check.
+        #[arg(long)]
+        model: PathBuf,
+    },
     /// Wrap an ONNX model made elsewhere with a manifest so dram-core can serve it.
     AttachManifest {
         /// The ONNX model.
@@ -177,6 +204,21 @@ fn main() -> Result<()> {
         }
         Command::Inspect { model } => {
             print!("{}", dram_tools::inspect::describe(&model)?);
+            Ok(())
+        }
+        Command::Keygen { out } => {
+            let (secret, public) = dram_tools::sign::keygen(&out)?;
+            eprintln!("wrote {} (keep it secret) and {} (embed it in the app)", secret.display(), public.display());
+            Ok(())
+        }
+        Command::Sign { key, model, out } => {
+            let public = dram_tools::sign::sign_file(&key, &model, &out)?;
+            eprintln!("wrote {}, signed by public key {}", out.display(), hex::encode(public));
+            Ok(())
+        }
+        Command::Verify { key, model } => {
+            dram_tools::sign::verify_file(&key, &model)?;
+            eprintln!("{}: signature valid", model.display());
             Ok(())
         }
         Command::AttachManifest { model, manifest, out } => {
