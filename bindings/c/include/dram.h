@@ -272,6 +272,27 @@ enum dram_status dram_model_load_from_memory(const uint8_t *bytes,
                                              struct dram_model **out_model);
 
 /**
+ * Loads a model from `len` bytes in memory only if it carries a valid Ed25519 signature by
+ * `public_key` (`public_key_len` must be 32: the raw key `dram keygen` writes, hex-decoded).
+ * Use it for models downloaded at run time. An unsigned file, a file signed by another key
+ * and a file modified after signing fail with `DRAM_STATUS_INVALID_MODEL` (the message says
+ * which); a malformed key fails with `DRAM_STATUS_INVALID_INPUT`.
+ *
+ * Ownership: both buffers are borrowed for the call only. On success `*out_model` receives a
+ * new model that the caller owns and releases with `dram_model_free`; on failure it is set to
+ * NULL. Thread-safe.
+ *
+ * # Safety
+ * `bytes` is NULL or points to `len` readable bytes; `public_key` is NULL or points to
+ * `public_key_len` readable bytes; `out_model` is NULL or writable.
+ */
+enum dram_status dram_model_load_verified(const uint8_t *bytes,
+                                          size_t len,
+                                          const uint8_t *public_key,
+                                          size_t public_key_len,
+                                          struct dram_model **out_model);
+
+/**
  * Releases a model and sets `*model` to NULL. `model == NULL` and `*model == NULL` are no-ops,
  * so freeing through the same variable twice is harmless; other copies of the pointer dangle.
  *

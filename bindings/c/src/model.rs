@@ -69,6 +69,46 @@ pub unsafe extern "C" fn dram_model_load_from_memory(
     })
 }
 
+/// Loads a model from `len` bytes in memory only if it carries a valid Ed25519 signature by
+/// `public_key` (`public_key_len` must be 32: the raw key `dram keygen` writes, hex-decoded).
+/// Use it for models downloaded at run time. An unsigned file, a file signed by another key
+/// and a file modified after signing fail with `DRAM_STATUS_INVALID_MODEL` (the message says
+/// which); a malformed key fails with `DRAM_STATUS_INVALID_INPUT`.
+///
+/// Ownership: both buffers are borrowed for the call only. On success `*out_model` receives a
+/// new model that the caller owns and releases with `dram_model_free`; on failure it is set to
+/// NULL. Thread-safe.
+///
+/// # Safety
+/// `bytes` is NULL or points to `len` readable bytes; `public_key` is NULL or points to
+/// `public_key_len` readable bytes; `out_model` is NULL or writable.
+#[no_mangle]
+pub unsafe extern "C" fn dram_model_load_verified(
+    bytes: *const u8,
+    len: usize,
+    public_key: *const u8,
+    public_key_len: usize,
+    out_model: *mut *mut dram_model,
+) -> dram_status {
+    guard(|| {
+        // SAFETY: forwarded from this function's contract.
+        let out = unsafe { Out::new(out_model, "out_model") }?;
+        out.write(std::ptr::null_mut());
+        if len == 0 {
+            return Err(crate::error::FfiError::InvalidArgument("`len` is 0; pass the model file's bytes".to_string()));
+        }
+        if public_key.is_null() {
+            return Err(crate::error::FfiError::Null("public_key".to_string()));
+        }
+        // SAFETY: forwarded from this function's contract.
+        let bytes = unsafe { args::slice(bytes, len, "bytes") }?;
+        // SAFETY: forwarded from this function's contract.
+        let key = unsafe { args::slice(public_key, public_key_len, "public_key") }?;
+        out.write(new_handle(Model::load_verified(bytes, key)?));
+        Ok(())
+    })
+}
+
 /// Releases a model and sets `*model` to NULL. `model == NULL` and `*model == NULL` are no-ops,
 /// so freeing through the same variable twice is harmless; other copies of the pointer dangle.
 ///
@@ -111,6 +151,40 @@ mod tests {
         );
         // SAFETY: `model` is live.
         unsafe { dram_model_free(&mut model) };
+    }
+
+    #[test]
+    fn verified_loading_accepts_the_signed_fixture_only() {
+        let vectors: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(crate::test_support::vectors_dir().join("signature.json")).unwrap()).unwrap();
+        let key = |field: &str| hex_bytes(vectors[field].as_str().unwrap());
+        let file = |field: &str| std::fs::read(crate::test_support::vectors_dir().join(vectors[field].as_str().unwrap())).unwrap();
+        let load = |bytes: &[u8], key: &[u8], model: &mut *mut dram_model| {
+            // SAFETY: live buffers and out-pointer.
+            unsafe { dram_model_load_verified(bytes.as_ptr(), bytes.len(), key.as_ptr(), key.len(), model) }
+        };
+        let mut model: *mut dram_model = std::ptr::null_mut();
+        assert_eq!(load(&file("signed"), &key("public_key"), &mut model), dram_status::DRAM_OK, "{}", last_error());
+        assert!(!model.is_null());
+        // SAFETY: `model` is live.
+        unsafe { dram_model_free(&mut model) };
+        for (bytes, public, wanted) in [
+            ("unsigned", "public_key", "not signed"),
+            ("tampered", "public_key", "modified after signing"),
+            ("signed", "other_public_key", "signed by public key"),
+        ] {
+            assert_eq!(load(&file(bytes), &key(public), &mut model), dram_status::DRAM_STATUS_INVALID_MODEL);
+            assert!(last_error().contains(wanted), "{bytes}/{public}: {}", last_error());
+            assert!(model.is_null());
+        }
+        assert_eq!(load(&file("signed"), &[1, 2, 3], &mut model), dram_status::DRAM_STATUS_INVALID_INPUT);
+        // SAFETY: NULL key with a length: rejected before reading.
+        let status = unsafe { dram_model_load_verified(file("signed").as_ptr(), 10, std::ptr::null(), 32, &mut model) };
+        assert_eq!(status, dram_status::DRAM_STATUS_INVALID_ARGUMENT);
+    }
+
+    fn hex_bytes(text: &str) -> Vec<u8> {
+        (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
     }
 
     #[test]

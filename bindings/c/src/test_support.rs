@@ -14,8 +14,13 @@ pub(crate) fn last_error() -> String {
     unsafe { CStr::from_ptr(crate::error::dram_last_error_message()) }.to_str().unwrap().to_string()
 }
 
+/// `tests/vectors`.
+pub(crate) fn vectors_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
+}
+
 fn models_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/models")
+    vectors_dir().join("models")
 }
 
 /// The path of a fixture model as a C string.
