@@ -1,14 +1,14 @@
 //! `dram`: the command-line host tool. Each subcommand is a thin shell over `dram_tools`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use dram_tools::config::Config;
 use dram_tools::dataset::{Binding, Dataset};
+use dram_tools::teacher::Teacher;
 use dram_tools::train::{self, net::Net, DistillSettings, Objective};
-use dram_tools::{checkpoint, data, demo, eval};
+use dram_tools::{checkpoint, data, demo, eval, prune};
 
 // candle allocates on every op; the distillation issue measured a tuned allocator ~4x faster
 // than the system one on a small model. dram has not re-measured that trade-off itself.
@@ -58,6 +58,48 @@ enum Command {
         /// Data column holding precomputed teacher logits.
         #[arg(long)]
         teacher_column: Option<String>,
+    },
+    /// Prune a trained checkpoint (structured: fewer hidden units and embedding dimensions, a
+    /// smaller file; magnitude: zeroed weights, same file size), distilling after each step.
+    Prune {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Checkpoint of the trained network to prune.
+        #[arg(long)]
+        student: PathBuf,
+        /// Teacher model file to distil from while fine-tuning (else labels only).
+        #[arg(long, conflicts_with = "teacher_column")]
+        teacher: Option<PathBuf>,
+        /// Data column holding precomputed teacher logits.
+        #[arg(long)]
+        teacher_column: Option<String>,
+        /// `structured` or `magnitude`.
+        #[arg(long, default_value = "structured")]
+        method: String,
+        /// Structured: fraction of parameters kept.
+        #[arg(long, default_value_t = 0.5)]
+        keep: f64,
+        /// Structured: unit ranking, `activation` or `weight`.
+        #[arg(long, default_value = "activation")]
+        saliency: String,
+        /// Magnitude: fraction of weights zeroed.
+        #[arg(long, default_value_t = 0.5)]
+        sparsity: f64,
+        /// Magnitude: `per_layer` or `global` threshold.
+        #[arg(long, default_value = "per_layer")]
+        scope: String,
+        /// Pruning steps of the gradual schedule.
+        #[arg(long, default_value_t = 3)]
+        steps: usize,
+        /// Fine-tuning epochs after each step.
+        #[arg(long, default_value_t = 3)]
+        finetune_epochs: usize,
+        /// Fine-tuning peak learning rate (default: the config's).
+        #[arg(long)]
+        lr: Option<f64>,
+        /// Write the pruning report (JSON) here.
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
     /// Export a checkpoint as a model file (ONNX with its manifest).
     Export {
@@ -167,6 +209,16 @@ fn main() -> Result<()> {
             }
             fit(&data, teacher.as_deref(), teacher_column.as_deref())
         }
+        Command::Prune { data, student, teacher, teacher_column, method, keep, saliency, sparsity, scope, steps, finetune_epochs, lr, report } => {
+            let method = match method.as_str() {
+                "structured" => prune::Method::Structured { keep, saliency: by_name("saliency", &saliency, "activation or weight")? },
+                "magnitude" => prune::Method::Magnitude { sparsity, scope: by_name("scope", &scope, "per_layer or global")? },
+                other => bail!("unknown --method `{other}`: expected structured or magnitude"),
+            };
+            let settings = prune::PruneSettings { method, steps, finetune_epochs, lr };
+            let source = teacher.as_deref().map(Teacher::Model).or(teacher_column.as_deref().map(Teacher::Column));
+            prune_checkpoint(&data, &student, source, &settings, report.as_deref())
+        }
         Command::Export { checkpoint, out, target } => {
             if target != "cpu" {
                 bail!("export target `{target}` is not available yet; supported: cpu");
@@ -271,6 +323,45 @@ fn read_table(path: &Path, config: &Config) -> Result<data::Table> {
     Ok(table)
 }
 
+/// A snake_case option value as the library enum of that name.
+fn by_name<T: serde::de::DeserializeOwned>(option: &str, value: &str, expected: &str) -> Result<T> {
+    serde_json::from_value(serde_json::Value::String(value.into())).map_err(|_| anyhow::anyhow!("unknown --{option} `{value}`: expected {expected}"))
+}
+
+fn prune_checkpoint(args: &DataArgs, student: &Path, teacher: Option<Teacher>, settings: &prune::PruneSettings, report: Option<&Path>) -> Result<()> {
+    let config = Config::load(&args.config)?;
+    let (net, mut manifest) = checkpoint::load(student)?;
+    if config.net_spec(manifest.clone()) != net.spec {
+        bail!("--config {} does not describe the network in {}: pass the config it was trained with", args.config.display(), student.display());
+    }
+    let train_table = read_table(&args.train, &config)?;
+    let mut train_set = Dataset::encode(&config, &manifest, &train_table)?;
+    let valid_set = Dataset::encode(&config, &manifest, &read_table(&args.valid, &config)?)?;
+    let objective = match teacher {
+        Some(source) => {
+            train_set.teacher = Some(dram_tools::teacher::logits(source, &config, &train_table)?);
+            Objective::Distill(DistillSettings::from(&config.distill))
+        }
+        None => Objective::Labels,
+    };
+    let (pruned, outcome) = prune::run(&net, &train_set, &valid_set, &config.train, objective, settings)?;
+    manifest.provenance.metrics.insert("valid_metric".into(), outcome.valid_metric_after);
+    checkpoint::save(&args.checkpoint, &prune::shrink::config_for(&config, &pruned.spec), &manifest, &pruned)?;
+    eprintln!(
+        "pruned {} -> {} parameters ({:.1}% of weights zero), validation metric {:.4} -> {:.4}; checkpoint in {}",
+        outcome.params_before, outcome.params_after, 100.0 * outcome.sparsity, outcome.valid_metric_before, outcome.valid_metric_after, args.checkpoint.display()
+    );
+    if let Some(path) = report {
+        std::fs::write(path, serde_json::to_string_pretty(&outcome)?).with_context(|| format!("writing {}", path.display()))?;
+    }
+    if let Some(out) = &args.out {
+        let bytes = dram_tools::export::fp32_model(&pruned.spec, &pruned.params()?, &manifest)?;
+        std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+        eprintln!("wrote {} ({} bytes, was {})", out.display(), bytes.len(), outcome.bytes_before);
+    }
+    Ok(())
+}
+
 fn fit(args: &DataArgs, teacher: Option<&Path>, teacher_column: Option<&str>) -> Result<()> {
     let config = Config::load(&args.config)?;
     let train_table = read_table(&args.train, &config)?;
@@ -279,20 +370,12 @@ fn fit(args: &DataArgs, teacher: Option<&Path>, teacher_column: Option<&str>) ->
     let mut train_set = Dataset::encode(&config, &manifest, &train_table)?;
     let valid_set = Dataset::encode(&config, &manifest, &valid_table)?;
     let objective = if teacher.is_some() || teacher_column.is_some() {
-        train_set.teacher = Some(match (teacher, teacher_column) {
-            (Some(path), _) => {
-                let model = Arc::new(dram_core::Model::load(path).with_context(|| format!("loading teacher {}", path.display()))?);
-                let binding = Binding::of(&config).for_manifest(model.manifest());
-                let set = Dataset::encode_with(&binding, model.manifest(), &train_table).context("preparing the teacher's inputs")?;
-                eval::teacher_logits(&model, &set)?
-            }
-            (None, Some(column)) => {
-                let c = train_table.column(column)?;
-                (0..train_table.rows()).map(|i| c.number(i).map(|v| v as f32)).collect::<Option<Vec<_>>>()
-                    .with_context(|| format!("teacher column `{column}` must be numeric"))?
-            }
+        let source = match (teacher, teacher_column) {
+            (Some(path), _) => Teacher::Model(path),
+            (None, Some(column)) => Teacher::Column(column),
             (None, None) => unreachable!(),
-        });
+        };
+        train_set.teacher = Some(dram_tools::teacher::logits(source, &config, &train_table)?);
         Objective::Distill(DistillSettings::from(&config.distill))
     } else {
         Objective::Labels

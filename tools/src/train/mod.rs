@@ -136,6 +136,23 @@ pub fn fit(
     label: &str,
     log_path: Option<&Path>,
 ) -> Result<Vec<EpochLog>> {
+    fit_with(net, train, valid, config, objective, label, log_path, &mut |_| Ok(()))
+}
+
+/// [`fit`] with `after_step` run on the network after every optimiser step (dense and
+/// embedding updates both applied): pruning re-applies its masks there, so pruned weights
+/// stay zero through fine-tuning.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_with(
+    net: &mut Net,
+    train: &Dataset,
+    valid: &Dataset,
+    config: &TrainConfig,
+    objective: Objective,
+    label: &str,
+    log_path: Option<&Path>,
+    after_step: &mut dyn FnMut(&mut Net) -> Result<()>,
+) -> Result<Vec<EpochLog>> {
     if let Objective::Distill(_) = objective {
         anyhow::ensure!(train.teacher.is_some(), "distillation needs teacher logits for the training rows");
     }
@@ -181,6 +198,7 @@ pub fn fit(
                     table.update(local, g, &sparse_opt, step)?;
                 }
             }
+            after_step(net)?;
             let value = f64::from(loss.to_scalar::<f32>()?);
             loss_sum += value * rows.len() as f64;
             bar.inc(rows.len() as u64);

@@ -150,6 +150,23 @@ impl Net {
 
     /// Logits `[rows, output_width]`.
     pub fn forward(&self, batch: &Batch) -> Result<Tensor> {
+        let mut x = self.mlp_input(batch)?;
+        let layers = self.spec.layers().len();
+        for i in 0..layers {
+            let w = self.dense(&format!("mlp.{i}.weight"));
+            let b = self.dense(&format!("mlp.{i}.bias"));
+            x = x.matmul(&w.t()?)?.broadcast_add(b)?;
+            if i + 1 < layers {
+                x = x.relu()?;
+            }
+        }
+        Ok(x)
+    }
+
+    /// The MLP tower's input `[rows, input_width]`: every feature's vector (embeddings,
+    /// pooled sequences, numeric values), concatenated in feature order. Pruning reads it to
+    /// score input columns by their activations.
+    pub fn mlp_input(&self, batch: &Batch) -> Result<Tensor> {
         let mut pieces = Vec::new();
         let mut next = 0;
         let mut item_vectors: Vec<(&str, Tensor)> = Vec::new();
@@ -193,17 +210,11 @@ impl Net {
                 }
             }
         }
-        let mut x = if pieces.len() == 1 { pieces.remove(0) } else { Tensor::cat(&pieces, 1)? };
-        let layers = self.spec.layers().len();
-        for i in 0..layers {
-            let w = self.dense(&format!("mlp.{i}.weight"));
-            let b = self.dense(&format!("mlp.{i}.bias"));
-            x = x.matmul(&w.t()?)?.broadcast_add(b)?;
-            if i + 1 < layers {
-                x = x.relu()?;
-            }
+        if pieces.len() == 1 {
+            Ok(pieces.remove(0))
+        } else {
+            Tensor::cat(&pieces, 1)
         }
-        Ok(x)
     }
 
     /// Logits of every row of `data`, row-major (`output_width` per row), computed in chunks.

@@ -1,0 +1,166 @@
+//! Unstructured magnitude pruning: the smallest weights are set to zero and kept there. Masks
+//! cover embedding tables, attention matrices and MLP weights (biases are few and stay dense);
+//! they are chosen per parameter (each pruned to the same sparsity, as Zhu & Gupta do) or over
+//! all of them at once, and re-applied after every optimiser step while fine-tuning.
+//!
+//! Zeros do not make the fp32 file smaller or tract faster: the matrices keep their shapes.
+//! They pay off only with sparse storage or compression of the file; structured pruning is
+//! what shrinks the model itself.
+
+use std::collections::BTreeMap;
+
+use candle_core::{Device, Tensor};
+use serde::{Deserialize, Serialize};
+
+use crate::arch::Params;
+use crate::train::net::Net;
+
+/// Over which weights the magnitude threshold is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Every prunable parameter is pruned to the target sparsity on its own.
+    #[default]
+    PerLayer,
+    /// One threshold over all prunable weights (large-magnitude layers keep more).
+    Global,
+}
+
+/// Whether a parameter is subject to magnitude pruning.
+pub fn prunable(name: &str) -> bool {
+    !name.ends_with(".bias")
+}
+
+/// The zeroed positions of every prunable parameter.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Masks {
+    /// Flat indices of pruned weights, ascending, by parameter name.
+    pub pruned: BTreeMap<String, Vec<usize>>,
+}
+
+impl Masks {
+    /// Masks that prune the smallest-magnitude `sparsity` of the prunable weights of `params`.
+    ///
+    /// ```
+    /// use dram_tools::arch::{Param, Params};
+    /// use dram_tools::prune::mask::{Masks, Scope};
+    /// let mut params = Params::new();
+    /// params.insert("mlp.0.weight".into(), Param { shape: vec![2, 2], data: vec![0.5, -0.1, 2.0, 0.3] });
+    /// let masks = Masks::magnitude(&params, 0.5, Scope::PerLayer);
+    /// assert_eq!(masks.pruned["mlp.0.weight"], vec![1, 3]);
+    /// ```
+    pub fn magnitude(params: &Params, sparsity: f64, scope: Scope) -> Masks {
+        let sparsity = sparsity.clamp(0.0, 1.0);
+        let prunable: Vec<(&String, &Vec<f32>)> =
+            params.iter().filter(|(name, _)| prunable(name)).map(|(name, p)| (name, &p.data)).collect();
+        let mut pruned = BTreeMap::new();
+        match scope {
+            Scope::PerLayer => {
+                for (name, data) in prunable {
+                    let count = (sparsity * data.len() as f64).round() as usize;
+                    pruned.insert(name.clone(), smallest(data.iter().enumerate().map(|(i, &v)| (0, i, v)), count));
+                }
+            }
+            Scope::Global => {
+                let total: usize = prunable.iter().map(|(_, d)| d.len()).sum();
+                let count = (sparsity * total as f64).round() as usize;
+                let all = prunable.iter().enumerate().flat_map(|(p, (_, data))| data.iter().enumerate().map(move |(i, &v)| (p, i, v)));
+                let mut per_param = vec![Vec::new(); prunable.len()];
+                for (p, i) in smallest_pairs(all, count) {
+                    per_param[p].push(i);
+                }
+                for ((name, _), mut indices) in prunable.iter().zip(per_param) {
+                    indices.sort_unstable();
+                    pruned.insert((*name).clone(), indices);
+                }
+            }
+        }
+        Masks { pruned }
+    }
+
+    /// Sets every pruned weight of `net` to zero.
+    pub fn apply(&self, net: &mut Net) -> candle_core::Result<()> {
+        for (table, spec) in net.tables.iter_mut().zip(net.spec.tables()) {
+            if let Some(indices) = self.pruned.get(&spec.param) {
+                for &i in indices {
+                    table.data[i] = 0.0;
+                }
+            }
+        }
+        for (name, var) in &net.dense {
+            let Some(indices) = self.pruned.get(name).filter(|i| !i.is_empty()) else { continue };
+            let mut keep = vec![1f32; var.elem_count()];
+            for &i in indices {
+                keep[i] = 0.0;
+            }
+            let keep = Tensor::from_vec(keep, var.dims(), &Device::Cpu)?;
+            var.set(&var.as_tensor().mul(&keep)?)?;
+        }
+        Ok(())
+    }
+}
+
+/// Zero and total counts of the prunable weights of `params`.
+pub fn zeros(params: &Params) -> (usize, usize) {
+    params
+        .iter()
+        .filter(|(name, _)| prunable(name))
+        .fold((0, 0), |(z, n), (_, p)| (z + p.data.iter().filter(|&&v| v == 0.0).count(), n + p.data.len()))
+}
+
+fn smallest(values: impl Iterator<Item = (usize, usize, f32)>, count: usize) -> Vec<usize> {
+    let mut indices: Vec<usize> = smallest_pairs(values, count).into_iter().map(|(_, i)| i).collect();
+    indices.sort_unstable();
+    indices
+}
+
+/// The `count` (parameter, index) pairs of smallest magnitude; ties broken by position.
+fn smallest_pairs(values: impl Iterator<Item = (usize, usize, f32)>, count: usize) -> Vec<(usize, usize)> {
+    let mut all: Vec<(f32, usize, usize)> = values.map(|(p, i, v)| (v.abs(), p, i)).collect();
+    let count = count.min(all.len());
+    if count == 0 {
+        return Vec::new();
+    }
+    all.select_nth_unstable_by(count - 1, |a, b| a.0.total_cmp(&b.0).then((a.1, a.2).cmp(&(b.1, b.2))));
+    all.truncate(count);
+    all.into_iter().map(|(_, p, i)| (p, i)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arch::Param;
+
+    fn params() -> Params {
+        let mut p = Params::new();
+        p.insert("emb.a".into(), Param { shape: vec![2, 2], data: vec![10.0, -20.0, 30.0, 40.0] });
+        p.insert("mlp.0.weight".into(), Param { shape: vec![1, 4], data: vec![0.1, -0.4, 0.3, 0.2] });
+        p.insert("mlp.0.bias".into(), Param { shape: vec![1], data: vec![0.0] });
+        p
+    }
+
+    #[test]
+    fn per_layer_prunes_each_parameter_to_the_target_and_skips_biases() {
+        let m = Masks::magnitude(&params(), 0.5, Scope::PerLayer);
+        assert_eq!(m.pruned["emb.a"], vec![0, 1]);
+        assert_eq!(m.pruned["mlp.0.weight"], vec![0, 3]);
+        assert!(!m.pruned.contains_key("mlp.0.bias"));
+    }
+
+    #[test]
+    fn global_takes_the_smallest_over_all_weights() {
+        // The MLP weights are all smaller than the table's, so they go first.
+        let m = Masks::magnitude(&params(), 0.5, Scope::Global);
+        assert_eq!(m.pruned["emb.a"], Vec::<usize>::new());
+        assert_eq!(m.pruned["mlp.0.weight"], vec![0, 1, 2, 3]);
+        let m = Masks::magnitude(&params(), 0.75, Scope::Global);
+        assert_eq!(m.pruned["emb.a"], vec![0, 1]);
+    }
+
+    #[test]
+    fn zeros_counts_prunable_weights_only() {
+        let mut p = params();
+        p.get_mut("mlp.0.weight").unwrap().data[2] = 0.0;
+        assert_eq!(zeros(&p), (1, 8));
+    }
+}

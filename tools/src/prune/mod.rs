@@ -1,0 +1,272 @@
+//! Pruning a trained student, gradually, with distillation fine-tuning after every step.
+//!
+//! Two methods share the schedule ([`schedule::cubic`]) and the fine-tuning loop:
+//! - **structured** ([`Method::Structured`]): whole hidden units and whole embedding
+//!   dimensions go, chosen by [`saliency`], and the network is rebuilt smaller
+//!   ([`shrink`]): the exported matrices shrink, and so do the file and the work per call.
+//! - **magnitude** ([`Method::Magnitude`]): the smallest weights are zeroed and held at zero
+//!   by [`mask::Masks`] after every optimiser step. The file keeps its size and tract its
+//!   speed; only a sparse format or compression would profit.
+//!
+//! ```no_run
+//! # fn main() -> anyhow::Result<()> {
+//! use dram_tools::prune::{self, PruneSettings};
+//! # let (student, train, valid, config): (dram_tools::train::net::Net, dram_tools::dataset::Dataset, dram_tools::dataset::Dataset, dram_tools::config::Config) = todo!();
+//! let objective = dram_tools::train::Objective::Distill((&config.distill).into());
+//! let (pruned, report) = prune::run(&student, &train, &valid, &config.train, objective, &PruneSettings::structured(0.5))?;
+//! println!("{} -> {} parameters", report.params_before, report.params_after);
+//! # Ok(()) }
+//! ```
+
+pub mod mask;
+pub mod saliency;
+pub mod schedule;
+pub mod shrink;
+
+use serde::Serialize;
+
+use crate::arch::NetSpec;
+use crate::config::TrainConfig;
+use crate::dataset::Dataset;
+use crate::train::{self, net::Net, EpochLog, Objective};
+use mask::{Masks, Scope};
+use saliency::Saliency;
+use shrink::{Kept, Widths};
+
+/// Why pruning could not proceed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PruneError {
+    /// A setting is out of range.
+    #[error("invalid pruning setting: {0}")]
+    Settings(String),
+    /// Parameters do not fit the network they were given for.
+    #[error("the network's parameters do not match its description: {0}")]
+    Mismatch(String),
+}
+
+/// What is removed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "method")]
+pub enum Method {
+    /// Whole hidden units and embedding dimensions, until at most `keep` of the parameters
+    /// remain.
+    Structured {
+        /// Fraction of parameters kept, in (0, 1].
+        keep: f64,
+        /// How units are ranked.
+        saliency: Saliency,
+    },
+    /// The smallest weights, until `sparsity` of the prunable weights are zero.
+    Magnitude {
+        /// Fraction of prunable weights zeroed, in [0, 1).
+        sparsity: f64,
+        /// Per parameter or global threshold.
+        scope: Scope,
+    },
+}
+
+/// A pruning run.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PruneSettings {
+    /// What is removed.
+    pub method: Method,
+    /// Pruning steps (the schedule's T); each is followed by fine-tuning.
+    pub steps: usize,
+    /// Fine-tuning epochs after each step (early stopping on validation still applies).
+    pub finetune_epochs: usize,
+    /// Peak learning rate of fine-tuning (default: the training config's).
+    pub lr: Option<f64>,
+}
+
+impl PruneSettings {
+    /// Structured pruning to `keep` of the parameters in 3 steps of 3 fine-tuning epochs.
+    pub fn structured(keep: f64) -> PruneSettings {
+        PruneSettings { method: Method::Structured { keep, saliency: Saliency::Activation }, steps: 3, finetune_epochs: 3, lr: None }
+    }
+
+    /// Per-layer magnitude pruning to `sparsity` in 3 steps of 3 fine-tuning epochs.
+    pub fn magnitude(sparsity: f64) -> PruneSettings {
+        PruneSettings { method: Method::Magnitude { sparsity, scope: Scope::PerLayer }, steps: 3, finetune_epochs: 3, lr: None }
+    }
+
+    fn check(&self) -> Result<(), PruneError> {
+        match self.method {
+            Method::Structured { keep, .. } if !(keep > 0.0 && keep <= 1.0) => {
+                return Err(PruneError::Settings(format!("keep must be in (0, 1], found {keep}")))
+            }
+            Method::Magnitude { sparsity, .. } if !(0.0..1.0).contains(&sparsity) => {
+                return Err(PruneError::Settings(format!("sparsity must be in [0, 1), found {sparsity}")))
+            }
+            _ => {}
+        }
+        if self.steps == 0 {
+            return Err(PruneError::Settings("steps must be at least 1, found 0".into()));
+        }
+        Ok(())
+    }
+}
+
+/// One pruning step.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    /// 1-based step.
+    pub step: usize,
+    /// The schedule's target: fraction of parameters kept (structured) or sparsity (magnitude).
+    pub target: f64,
+    /// Parameters after the step.
+    pub params: usize,
+    /// Widths after the step.
+    pub widths: Widths,
+    /// Fraction of prunable weights that are zero after the step.
+    pub sparsity: f64,
+    /// Validation metric right after pruning, before fine-tuning.
+    pub valid_metric_pruned: f64,
+    /// Validation metric after fine-tuning.
+    pub valid_metric: f64,
+    /// Fine-tuning log.
+    pub epochs: Vec<EpochLog>,
+}
+
+/// What a pruning run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct PruneReport {
+    /// The settings.
+    pub settings: PruneSettings,
+    /// Parameters before and after.
+    pub params_before: usize,
+    /// Parameters after.
+    pub params_after: usize,
+    /// Non-zero parameters before.
+    pub nonzero_before: usize,
+    /// Non-zero parameters after.
+    pub nonzero_after: usize,
+    /// Fraction of prunable weights (all but biases) that are zero after.
+    pub sparsity: f64,
+    /// Bytes of the fp32 model file before (exported with the network's manifest).
+    pub bytes_before: usize,
+    /// Bytes of the fp32 model file after.
+    pub bytes_after: usize,
+    /// Widths before.
+    pub widths_before: Widths,
+    /// Widths after.
+    pub widths_after: Widths,
+    /// Validation metric (AUC for rankers, macro-F1 for classifiers) before pruning.
+    pub valid_metric_before: f64,
+    /// Validation metric after the last step.
+    pub valid_metric_after: f64,
+    /// Every step.
+    pub steps: Vec<StepReport>,
+}
+
+/// Prunes a copy of `net` as `settings` say, fine-tuning on `train` with `objective` (the
+/// training set must hold teacher logits to distil) and `train_config` (its epochs replaced
+/// by `settings.finetune_epochs`), early-stopping on `valid`. Returns the pruned network.
+pub fn run(
+    net: &Net,
+    train: &Dataset,
+    valid: &Dataset,
+    train_config: &TrainConfig,
+    objective: Objective,
+    settings: &PruneSettings,
+) -> anyhow::Result<(Net, PruneReport)> {
+    settings.check()?;
+    let original = net.spec.clone();
+    let mut net = net.snapshot()?;
+    let before = Snapshot::of(&net, valid)?;
+    let mut finetune = train_config.clone();
+    finetune.epochs = settings.finetune_epochs;
+    finetune.lr = settings.lr.unwrap_or(finetune.lr);
+    let mut masks = Masks::default();
+    let mut steps = Vec::new();
+    for step in 1..=settings.steps {
+        let target = match settings.method {
+            Method::Structured { keep, saliency } => {
+                let target = 1.0 - schedule::cubic(1.0 - keep, step, settings.steps);
+                net = structured_step(&net, &original, target, train, saliency, train_config.seed)?;
+                target
+            }
+            Method::Magnitude { sparsity, scope } => {
+                let target = schedule::cubic(sparsity, step, settings.steps);
+                masks = Masks::magnitude(&net.params()?, target, scope);
+                masks.apply(&mut net)?;
+                target
+            }
+        };
+        let (valid_metric_pruned, _) = train::validate(&net, valid)?;
+        let label = format!("prune {step}/{}", settings.steps);
+        let epochs = if settings.finetune_epochs > 0 {
+            train::fit_with(&mut net, train, valid, &finetune, objective, &label, None, &mut |n| Ok(masks.apply(n)?))?
+        } else {
+            Vec::new()
+        };
+        let now = Snapshot::of(&net, valid)?;
+        steps.push(StepReport {
+            step,
+            target,
+            params: net.param_count(),
+            widths: Widths::of(&net.spec),
+            sparsity: now.sparsity,
+            valid_metric_pruned,
+            valid_metric: now.metric,
+            epochs,
+        });
+    }
+    let after = Snapshot::of(&net, valid)?;
+    let report = PruneReport {
+        settings: *settings,
+        params_before: original.param_count(),
+        params_after: net.param_count(),
+        nonzero_before: before.nonzero,
+        nonzero_after: after.nonzero,
+        sparsity: after.sparsity,
+        bytes_before: before.bytes,
+        bytes_after: after.bytes,
+        widths_before: Widths::of(&original),
+        widths_after: Widths::of(&net.spec),
+        valid_metric_before: before.metric,
+        valid_metric_after: after.metric,
+        steps,
+    };
+    Ok((net, report))
+}
+
+/// One structured step: `net` cut down to the widths that keep `keep` of `original`'s
+/// parameters, dropping its lowest-saliency units.
+pub fn structured_step(net: &Net, original: &NetSpec, keep: f64, data: &Dataset, saliency: Saliency, seed: u64) -> anyhow::Result<Net> {
+    let widths = shrink::plan(original, keep);
+    let scores = saliency::scores(net, data, saliency)?;
+    let kept = Kept {
+        embedding_dims: scores
+            .embedding_dims
+            .iter()
+            .map(|(f, s)| (f.clone(), shrink::top(s, widths.embedding_dims[f].min(s.len()))))
+            .collect(),
+        hidden: scores.hidden.iter().zip(&widths.hidden).map(|(s, &w)| shrink::top(s, w.min(s.len()))).collect(),
+    };
+    let (spec, params) = shrink::shrink(&net.spec, &net.params()?, &kept)?;
+    let mut pruned = Net::new(spec, seed)?;
+    pruned.load_params(&params)?;
+    Ok(pruned)
+}
+
+/// Size and quality of a network at one point of the run.
+struct Snapshot {
+    metric: f64,
+    nonzero: usize,
+    sparsity: f64,
+    bytes: usize,
+}
+
+impl Snapshot {
+    fn of(net: &Net, valid: &Dataset) -> anyhow::Result<Snapshot> {
+        let params = net.params()?;
+        let (metric, _) = train::validate(net, valid)?;
+        let nonzero = params.values().map(|p| p.data.iter().filter(|&&v| v != 0.0).count()).sum();
+        let (zeros, prunable) = mask::zeros(&params);
+        let bytes = crate::export::fp32_model(&net.spec, &params, &net.spec.manifest)?.len();
+        Ok(Snapshot { metric, nonzero, sparsity: zeros as f64 / prunable.max(1) as f64, bytes })
+    }
+}
+
+#[cfg(test)]
+mod tests;
