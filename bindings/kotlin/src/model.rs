@@ -1,4 +1,5 @@
-//! `DramModel`'s native methods: loading a model from a path, bytes or a descriptor range.
+//! `DramModel`'s native methods: loading a model from a path, bytes (optionally verified
+//! against a signing key) or a descriptor range.
 
 use dram_core::Model;
 use jni::objects::{JByteArray, JClass, JString};
@@ -32,6 +33,22 @@ pub extern "system" fn Java_dev_dram_DramNative_modelFromBytes<'l>(
     env.with_env(|env| -> Result<jlong> {
         let bytes = env.convert_byte_array(&bytes)?;
         Ok(handle::into_handle(Model::from_bytes(&bytes)?))
+    })
+    .resolve::<ThrowDramException>()
+}
+
+/// `DramNative.modelFromBytesVerified(bytes: ByteArray, publicKey: ByteArray): Long`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_dev_dram_DramNative_modelFromBytesVerified<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    bytes: JByteArray<'l>,
+    public_key: JByteArray<'l>,
+) -> jlong {
+    env.with_env(|env| -> Result<jlong> {
+        let bytes = env.convert_byte_array(&bytes)?;
+        let public_key = env.convert_byte_array(&public_key)?;
+        Ok(handle::into_handle(Model::load_verified(&bytes, &public_key)?))
     })
     .resolve::<ThrowDramException>()
 }

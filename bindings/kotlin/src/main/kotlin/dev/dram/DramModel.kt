@@ -34,6 +34,17 @@ class DramModel private constructor(raw: Long) : AutoCloseable {
         fun fromBytes(bytes: ByteArray): DramModel = DramModel(DramNative.modelFromBytes(bytes))
 
         /**
+         * Loads a model from its bytes only if it carries a valid Ed25519 signature by [publicKey]
+         * (the 32 raw bytes `dram keygen` writes to its `.pub` file, hex-decoded). Use it for
+         * models downloaded at run time. Throws [DramException.InvalidModel] for an unsigned
+         * file, a file signed by another key or modified after signing, and
+         * [DramException.InvalidInput] for a malformed key.
+         */
+        @JvmStatic
+        fun fromBytesVerified(bytes: ByteArray, publicKey: ByteArray): DramModel =
+            DramModel(DramNative.modelFromBytesVerified(bytes, publicKey))
+
+        /**
          * Loads a model from [length] bytes of the open file descriptor [fd] starting at [offset]
          * ([length] -1: to the end of the file), without moving the descriptor's file position or
          * closing it. Made for Android's uncompressed assets:

@@ -21,6 +21,7 @@ internal object DramNative {
 
     @JvmStatic external fun modelFromFile(path: String): Long
     @JvmStatic external fun modelFromBytes(bytes: ByteArray): Long
+    @JvmStatic external fun modelFromBytesVerified(bytes: ByteArray, publicKey: ByteArray): Long
     @JvmStatic external fun modelFromFd(fd: Int, offset: Long, length: Long): Long
     @JvmStatic external fun modelRelease(handle: Long)
 
