@@ -2,7 +2,7 @@
 # Reproduces the MovieLens-100K distillation table: teacher, student trained alone and
 # distilled student, all scored by dram-core on the test split (per-user time split: last 5
 # ratings of each user test, the 5 before validation; label = rating >= 4).
-# Output: out/movielens/{teacher,student,distilled}.onnx, *.jsonl logs and results.json.
+# Output: out/movielens/{teacher,student,distilled,pruned}.onnx, *.jsonl logs and results.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/fetch-data.sh
@@ -20,15 +20,20 @@ $dram train --config tools/configs/movielens-student.toml --train $d/train.csv -
     --checkpoint "$out/ckpt-student" --out "$out/student.onnx" --log "$out/student.jsonl"
 $dram distill --config tools/configs/movielens-student.toml --train $d/train.csv --valid $d/valid.csv \
     --teacher "$out/teacher.onnx" --checkpoint "$out/ckpt-distilled" --out "$out/distilled.onnx" --log "$out/distilled.jsonl"
+# Structured pruning of the distilled student to half its parameters (docs/quantization.md).
+$dram prune --config tools/configs/movielens-student.toml --train $d/train.csv --valid $d/valid.csv \
+    --student "$out/ckpt-distilled" --teacher "$out/teacher.onnx" --keep 0.5 --steps 6 --finetune-epochs 5 --lr 0.008 \
+    --checkpoint "$out/ckpt-pruned" --out "$out/pruned.onnx" --report "$out/pruned.json"
 {
     echo "{"
-    for m in teacher student distilled; do
+    models=(teacher student distilled pruned)
+    for m in "${models[@]}"; do
         cfg=tools/configs/movielens-student.toml
         [[ $m == teacher ]] && cfg=tools/configs/movielens-teacher.toml
         q=$($dram eval --model "$out/$m.onnx" --data $d/test.csv --config $cfg --json)
         params=$($dram inspect "$out/$m.onnx" | awk '/^parameters/ {print $2}')
         bytes=$(stat -c %s "$out/$m.onnx")
-        sep=","; [[ $m == distilled ]] && sep=""
+        sep=","; [[ $m == "${models[-1]}" ]] && sep=""
         echo "  \"$m\": {\"quality\": $q, \"params\": $params, \"bytes\": $bytes}$sep"
     done
     echo "}"
