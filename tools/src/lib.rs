@@ -23,5 +23,6 @@ pub mod reference;
 pub mod report;
 pub mod rng;
 pub mod sign;
+pub mod text;
 pub mod teacher;
 pub mod train;

@@ -44,6 +44,85 @@ struct DataArgs {
     log: Option<PathBuf>,
 }
 
+/// Options of `finetune-text-teacher` (see `dram_tools::text::finetune::FinetuneOptions`).
+#[derive(clap::Args)]
+struct FinetuneArgs {
+    /// Directory with config.json, model.safetensors and tokenizer.json.
+    #[arg(long, default_value = "data/minilm")]
+    model_dir: PathBuf,
+    /// Directory with train.csv, valid.csv and test.csv.
+    #[arg(long, default_value = "data/reviews/prepared")]
+    data: PathBuf,
+    /// Output directory: checkpoint/, teacher.safetensors, cached-logit CSVs, metrics.json.
+    #[arg(long)]
+    out: PathBuf,
+    /// Text column.
+    #[arg(long, default_value = "text")]
+    text_column: String,
+    /// Heads as label-column:classes, comma-separated.
+    #[arg(long, default_value = "recommended:2,sentiment:3")]
+    heads: String,
+    /// Word pieces kept per text, [CLS] and [SEP] included.
+    #[arg(long, default_value_t = 64)]
+    max_len: usize,
+    /// Rows per step.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    /// Peak learning rate (linear warm-up, then linear decay to zero).
+    #[arg(long, default_value_t = 8e-5)]
+    lr: f64,
+    /// Decoupled weight decay (not on biases, LayerNorm or embeddings).
+    #[arg(long, default_value_t = 0.01)]
+    weight_decay: f64,
+    /// Passes over the (sampled) training rows.
+    #[arg(long, default_value_t = 1)]
+    epochs: usize,
+    /// Train on this many randomly drawn training rows.
+    #[arg(long)]
+    sample: Option<usize>,
+    /// Fraction of steps warming up.
+    #[arg(long, default_value_t = 0.06)]
+    warmup: f64,
+    /// Steps between checkpoints (a rerun resumes from the last).
+    #[arg(long, default_value_t = 25)]
+    checkpoint_every: usize,
+    /// Seed of head initialisation, sampling and batch order.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Freeze the embeddings and this many lower layers (0: fine-tune the whole encoder).
+    #[arg(long, default_value_t = 0)]
+    frozen_layers: usize,
+}
+
+impl FinetuneArgs {
+    fn into_options(self) -> Result<dram_tools::text::finetune::FinetuneOptions> {
+        let heads = self
+            .heads
+            .split(',')
+            .map(|h| {
+                let (name, classes) = h.split_once(':').with_context(|| format!("--heads entry `{h}`: expected column:classes"))?;
+                Ok((name.to_string(), classes.parse().with_context(|| format!("--heads entry `{h}`: classes must be a number"))?))
+            })
+            .collect::<Result<_>>()?;
+        Ok(dram_tools::text::finetune::FinetuneOptions {
+            model_dir: self.model_dir,
+            data_dir: self.data,
+            text_column: self.text_column,
+            heads,
+            max_len: self.max_len,
+            batch_size: self.batch_size,
+            lr: self.lr,
+            weight_decay: self.weight_decay,
+            epochs: self.epochs,
+            sample: self.sample,
+            warmup: self.warmup,
+            checkpoint_every: self.checkpoint_every,
+            seed: self.seed,
+            frozen_layers: self.frozen_layers,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Train a model on labels.
@@ -55,7 +134,7 @@ enum Command {
         /// Teacher model file (any ONNX model with a dram manifest; wrap others with attach-manifest).
         #[arg(long, conflicts_with = "teacher_column")]
         teacher: Option<PathBuf>,
-        /// Data column holding precomputed teacher logits.
+        /// Data column holding precomputed teacher logits (comma-separated columns, one per class).
         #[arg(long)]
         teacher_column: Option<String>,
     },
@@ -70,7 +149,7 @@ enum Command {
         /// Teacher model file to distil from while fine-tuning (else labels only).
         #[arg(long, conflicts_with = "teacher_column")]
         teacher: Option<PathBuf>,
-        /// Data column holding precomputed teacher logits.
+        /// Data column holding precomputed teacher logits (comma-separated columns, one per class).
         #[arg(long)]
         teacher_column: Option<String>,
         /// `structured` or `magnitude`.
@@ -192,6 +271,17 @@ enum Command {
     },
     /// Training throughput with a 10k-row vs a 1M-row hashed item table (one epoch each).
     BenchTrain,
+    /// Prepare Women's E-Commerce Clothing Reviews (scripts/fetch-data.sh) by the text protocol.
+    PrepareReviews {
+        /// The reviews Parquet file.
+        #[arg(long, default_value = "data/reviews/reviews.parquet")]
+        data: PathBuf,
+        /// Output directory (train.csv, valid.csv, test.csv).
+        #[arg(long, default_value = "data/reviews/prepared")]
+        out: PathBuf,
+    },
+    /// Fine-tune a BERT teacher (scripts/fetch-minilm.sh) on prepared text; resumable; caches logits.
+    FinetuneTextTeacher(FinetuneArgs),
     /// Regenerate the shared test vectors (fixture models and JSON cases).
     Fixtures {
         /// Output directory.
@@ -302,6 +392,20 @@ fn main() -> Result<()> {
                 eprintln!("wrote {} ({} rows)", path.display(), table.rows());
             }
             Ok(())
+        }
+        Command::PrepareReviews { data: path, out } => {
+            let (train, valid, test) = data::reviews::prepare(&path)?;
+            std::fs::create_dir_all(&out)?;
+            for (name, table) in [("train", &train), ("valid", &valid), ("test", &test)] {
+                let path = out.join(format!("{name}.csv"));
+                data::write_csv(table, &path)?;
+                eprintln!("wrote {} ({} rows)", path.display(), table.rows());
+            }
+            Ok(())
+        }
+        Command::FinetuneTextTeacher(args) => {
+            let out = args.out.clone();
+            dram_tools::text::finetune::run(&args.into_options()?, &out)
         }
         Command::BenchTrain => {
             let results = dram_tools::bench::table_size_throughput(&[10_000, 1_000_000])?;

@@ -38,6 +38,9 @@ impl Teacher<'_> {
 /// let mut table = Table::new();
 /// table.push("t", Column::Float(vec![0.5, -1.0])).unwrap();
 /// assert_eq!(logits(Teacher::Column("t"), &config, &table).unwrap(), vec![0.5, -1.0]);
+/// // Class logits in several columns, comma-separated, come out row by row.
+/// table.push("u", Column::Float(vec![2.0, 3.0])).unwrap();
+/// assert_eq!(logits(Teacher::Column("t,u"), &config, &table).unwrap(), vec![0.5, 2.0, -1.0, 3.0]);
 /// ```
 pub fn logits(teacher: Teacher<'_>, config: &Config, table: &Table) -> Result<Vec<f32>> {
     match teacher {
@@ -47,12 +50,13 @@ pub fn logits(teacher: Teacher<'_>, config: &Config, table: &Table) -> Result<Ve
             let set = Dataset::encode_with(&binding, model.manifest(), table).context("preparing the teacher's inputs")?;
             eval::teacher_logits(&model, &set)
         }
-        Teacher::Column(column) => {
-            let c = table.column(column)?;
+        Teacher::Column(names) => {
+            // Several comma-separated columns hold one logit per class (row-major result).
+            let columns = names.split(',').map(|n| table.column(n.trim())).collect::<Result<Vec<_>>>()?;
             (0..table.rows())
-                .map(|i| c.number(i).map(|v| v as f32))
+                .flat_map(|i| columns.iter().map(move |c| c.number(i).map(|v| v as f32)))
                 .collect::<Option<Vec<_>>>()
-                .with_context(|| format!("teacher column `{column}` must be numeric, found a non-numeric value"))
+                .with_context(|| format!("teacher column(s) `{names}` must be numeric, found a non-numeric value"))
         }
     }
 }

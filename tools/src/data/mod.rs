@@ -3,6 +3,7 @@
 mod csv;
 pub mod movielens;
 mod parquet;
+pub mod reviews;
 pub mod synth;
 mod table;
 

@@ -1,0 +1,9 @@
+//! The text teacher path: a BERT encoder that can be fine-tuned in candle, its WordPiece
+//! tokenizer, an optimiser whose state survives restarts, and the resumable fine-tuning run
+//! whose cached logits the small text students are distilled from.
+
+pub mod adamw;
+pub mod bert;
+pub mod finetune;
+pub mod teacher;
+pub mod wordpiece;
