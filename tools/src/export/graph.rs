@@ -7,28 +7,31 @@ use tract_onnx::pb::ModelProto;
 use crate::arch::{NetSpec, Param, Params, Pooling, MASK_OFFSET};
 use crate::onnx::{attr_int, Elem, GraphBuilder};
 
+/// How a float graph stores its weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WeightStorage {
+    /// IEEE single precision.
+    F32,
+    /// IEEE half precision, cast to f32 when the graph is loaded (half the bytes).
+    F16,
+    /// Int8 with per-output-channel (tables: per-column) scales, dequantized when the graph is
+    /// loaded: weight-only quantization, float arithmetic.
+    Int8,
+}
+
 /// Builds the float graph. Parameter names are those of [`NetSpec::dense_shapes`] and
 /// [`NetSpec::tables`].
 pub fn fp32_graph(spec: &NetSpec, params: &Params) -> Result<ModelProto> {
+    float_graph(spec, params, None, WeightStorage::F32)
+}
+
+/// The float graph with `batch` rows (`None`: the symbolic `N`) and weights stored as `storage`.
+pub fn float_graph(spec: &NetSpec, params: &Params, batch: Option<usize>, storage: WeightStorage) -> Result<ModelProto> {
     let mut g = GraphBuilder::new("dram");
-    for input in spec.manifest.graph_inputs() {
-        let elem = match input.dtype {
-            DType::F32 => Elem::F32,
-            DType::I64 => Elem::I64,
-        };
-        let dims: Vec<Option<usize>> = input
-            .shape
-            .iter()
-            .map(|d| match d {
-                Dim::Batch => None,
-                Dim::Fixed(v) => Some(*v),
-            })
-            .collect();
-        g.input(&input.name, elem, &dims);
-    }
+    declare_inputs(&mut g, spec, batch);
     for table in spec.tables() {
         let p = param(params, &table.param, &[table.rows, table.dim])?;
-        g.initializer_f32(&table.param, &p.shape, &p.data);
+        stored(&mut g, storage, &table.param, &p.shape, &p.data, 1);
     }
     let axis1 = g.initializer_i64("axes.1", &[1], &[1]);
     let axis2 = g.initializer_i64("axes.2", &[1], &[2]);
@@ -43,19 +46,24 @@ pub fn fp32_graph(spec: &NetSpec, params: &Params) -> Result<ModelProto> {
             FeatureKind::Numeric { .. } => input.to_string(),
             FeatureKind::Text { .. } => {
                 let table = spec.table(feature).ok_or_else(|| no_dim(feature))?;
-                mean_pool(&mut g, &table.param, input, &axis1, &axis2)
+                let rows = g.node("Gather", &[&table.param, input], vec![attr_int("axis", 0)]);
+                mean_pool(&mut g, &rows, input, &axis1, &axis2)
             }
             FeatureKind::Sequence { item_feature, max_len, .. } => {
                 let table = spec.sequence_table(feature).ok_or_else(|| no_dim(feature))?;
                 match spec.pooling_of(feature) {
-                    Pooling::Mean => mean_pool(&mut g, &table.param, input, &axis1, &axis2),
+                    Pooling::Mean => {
+                        let rows = g.node("Gather", &[&table.param, input], vec![attr_int("axis", 0)]);
+                        mean_pool(&mut g, &rows, input, &axis1, &axis2)
+                    }
                     Pooling::Attention => {
                         let item = spec.manifest.feature(item_feature).expect("validated");
                         let target = g.node("Gather", &[&table.param, item.input_name()], vec![attr_int("axis", 0)]);
                         let name = format!("att.{}", feature.name);
                         let w = param(params, &name, &[table.dim, table.dim])?;
-                        let w_t = g.initializer_f32(&format!("{name}.t"), &[table.dim, table.dim], &transpose(w));
-                        attention_pool(&mut g, &table.param, input, &target, &w_t, table.dim, *max_len as usize, &axis1, &axis2)
+                        let w_t = stored(&mut g, storage, &format!("{name}.t"), &[table.dim, table.dim], &transpose(w), 1);
+                        let h = g.node("Gather", &[&table.param, input], vec![attr_int("axis", 0)]);
+                        attention_pool(&mut g, &h, input, &target, &w_t, table.dim, *max_len as usize, &axis1, &axis2)
                     }
                 }
             }
@@ -68,7 +76,7 @@ pub fn fp32_graph(spec: &NetSpec, params: &Params) -> Result<ModelProto> {
     for (i, (fan_in, fan_out)) in layers.iter().copied().enumerate() {
         let w = param(params, &format!("mlp.{i}.weight"), &[fan_out, fan_in])?;
         let b = param(params, &format!("mlp.{i}.bias"), &[fan_out])?;
-        let w = g.initializer_f32(&format!("mlp.{i}.weight"), &w.shape, &w.data);
+        let w = stored(&mut g, storage, &format!("mlp.{i}.weight"), &w.shape, &w.data, 0);
         let b = g.initializer_f32(&format!("mlp.{i}.bias"), &b.shape, &b.data);
         x = g.node("Gemm", &[&x, &w, &b], vec![attr_int("transB", 1)]);
         if i + 1 < layers.len() {
@@ -76,15 +84,58 @@ pub fn fp32_graph(spec: &NetSpec, params: &Params) -> Result<ModelProto> {
         }
     }
     let output = &spec.manifest.outputs[0].name;
-    g.output(&x, output, Elem::F32, &[None, Some(spec.output_width())]);
+    g.output(&x, output, Elem::F32, &[batch, Some(spec.output_width())]);
     Ok(g.finish(dram_core::VERSION))
 }
 
-fn no_dim(feature: &FeatureSpec) -> anyhow::Error {
+/// Writes a weight as `storage` and returns the name of its f32 value. `axis` is the axis of
+/// the output channels (the one scales follow) for int8.
+fn stored(g: &mut GraphBuilder, storage: WeightStorage, name: &str, shape: &[usize], data: &[f32], axis: usize) -> String {
+    match storage {
+        WeightStorage::F32 => g.initializer_f32(name, shape, data),
+        WeightStorage::F16 => {
+            let raw = g.initializer_f16(&format!("{name}.f16"), shape, data);
+            g.node_to("Cast", &[&raw], name, vec![attr_int("to", 1)]);
+            name.to_string()
+        }
+        WeightStorage::Int8 => {
+            use crate::quantize::scheme::{QMatrix, ScaleAxis};
+            let (rows, cols) = (shape[0], shape[1..].iter().product());
+            let q = QMatrix::quantize(data, rows, cols, if axis == 0 { ScaleAxis::Row } else { ScaleAxis::Column });
+            let raw = g.initializer_i8(&format!("{name}.q"), shape, &q.values);
+            let scales = g.initializer_f32(&format!("{name}.scale"), &[q.scales.len()], &q.scales);
+            let zeros = g.initializer_i8(&format!("{name}.zero"), &[q.scales.len()], &vec![0; q.scales.len()]);
+            g.node_to("DequantizeLinear", &[&raw, &scales, &zeros], name, vec![attr_int("axis", axis as i64)]);
+            name.to_string()
+        }
+    }
+}
+
+/// Declares the manifest's graph inputs, with the symbolic batch dimension or, for static-shape
+/// profiles, a fixed row count.
+pub(super) fn declare_inputs(g: &mut GraphBuilder, spec: &NetSpec, batch: Option<usize>) {
+    for input in spec.manifest.graph_inputs() {
+        let elem = match input.dtype {
+            DType::F32 => Elem::F32,
+            DType::I64 => Elem::I64,
+        };
+        let dims: Vec<Option<usize>> = input
+            .shape
+            .iter()
+            .map(|d| match d {
+                Dim::Batch => batch,
+                Dim::Fixed(v) => Some(*v),
+            })
+            .collect();
+        g.input(&input.name, elem, &dims);
+    }
+}
+
+pub(super) fn no_dim(feature: &FeatureSpec) -> anyhow::Error {
     anyhow!("feature `{}` has no embedding dimension in the network spec", feature.name)
 }
 
-fn param<'a>(params: &'a Params, name: &str, shape: &[usize]) -> Result<&'a Param> {
+pub(super) fn param<'a>(params: &'a Params, name: &str, shape: &[usize]) -> Result<&'a Param> {
     let p = params.get(name).ok_or_else(|| anyhow!("parameter `{name}` is missing"))?;
     if p.shape != shape {
         bail!("parameter `{name}` has shape {:?}, expected {shape:?}", p.shape);
@@ -92,7 +143,7 @@ fn param<'a>(params: &'a Params, name: &str, shape: &[usize]) -> Result<&'a Para
     Ok(p)
 }
 
-fn transpose(p: &Param) -> Vec<f32> {
+pub(super) fn transpose(p: &Param) -> Vec<f32> {
     let (rows, cols) = (p.shape[0], p.shape[1]);
     let mut out = vec![0.0; p.data.len()];
     for r in 0..rows {
@@ -103,22 +154,21 @@ fn transpose(p: &Param) -> Vec<f32> {
     out
 }
 
-/// `sum_j w[n, j] * table[ids[n, j]]`: Gather, broadcast Mul, ReduceSum.
-fn mean_pool(g: &mut GraphBuilder, table: &str, ids: &str, axis1: &str, axis2: &str) -> String {
+/// `sum_j w[n, j] * rows[n, j]` for gathered `rows`: broadcast Mul, ReduceSum.
+pub(super) fn mean_pool(g: &mut GraphBuilder, rows: &str, ids: &str, axis1: &str, axis2: &str) -> String {
     let weights = format!("{ids}{}", dram_core::manifest::WEIGHTS_SUFFIX);
-    let rows = g.node("Gather", &[table, ids], vec![attr_int("axis", 0)]);
     let w3 = g.node("Unsqueeze", &[&weights, axis2], vec![]);
-    let weighted = g.node("Mul", &[&rows, &w3], vec![]);
+    let weighted = g.node("Mul", &[rows, &w3], vec![]);
     g.node("ReduceSum", &[&weighted, axis1], vec![attr_int("keepdims", 0)])
 }
 
-/// Target attention: `a = softmax_j((h_j . W t) / sqrt(d) + mask offset)`, pooled
+/// Target attention over gathered rows `h`: `a = softmax_j((h_j . W t) / sqrt(d) + mask offset)`, pooled
 /// `sum_j a_j h_j`, zeroed when the history is empty. The mask is `min(w * L, 1)`: real
 /// events have `w >= 1/L`, padding has 0.
 #[allow(clippy::too_many_arguments)]
-fn attention_pool(
+pub(super) fn attention_pool(
     g: &mut GraphBuilder,
-    table: &str,
+    h: &str,
     ids: &str,
     target: &str,
     w_t: &str,
@@ -129,10 +179,9 @@ fn attention_pool(
 ) -> String {
     let weights = format!("{ids}{}", dram_core::manifest::WEIGHTS_SUFFIX);
     let prefix = ids.replace('.', "_");
-    let h = g.node("Gather", &[table, ids], vec![attr_int("axis", 0)]);
     let q = g.node("MatMul", &[target, w_t], vec![]);
     let q3 = g.node("Unsqueeze", &[&q, axis1], vec![]);
-    let hq = g.node("Mul", &[&h, &q3], vec![]);
+    let hq = g.node("Mul", &[h, &q3], vec![]);
     let logits = g.node("ReduceSum", &[&hq, axis2], vec![attr_int("keepdims", 0)]);
     let scale = g.initializer_f32(&format!("{prefix}.scale"), &[], &[1.0 / (dim as f32).sqrt()]);
     let logits = g.node("Mul", &[&logits, &scale], vec![]);
@@ -146,7 +195,7 @@ fn attention_pool(
     let masked = g.node("Add", &[&logits, &penalty], vec![]);
     let attention = g.node("Softmax", &[&masked], vec![attr_int("axis", 1)]);
     let a3 = g.node("Unsqueeze", &[&attention, axis2], vec![]);
-    let weighted = g.node("Mul", &[&h, &a3], vec![]);
+    let weighted = g.node("Mul", &[h, &a3], vec![]);
     let pooled = g.node("ReduceSum", &[&weighted, axis1], vec![attr_int("keepdims", 0)]);
     let any = g.node("ReduceSum", &[&weights, axis1], vec![attr_int("keepdims", 1)]);
     g.node("Mul", &[&pooled, &any], vec![])

@@ -1,0 +1,143 @@
+//! Int8 export end to end: a trained student is quantized on a calibration set, exported for
+//! the `cpu` target, and the file (a) scores through dram-core as the fake-quant simulation
+//! predicts, (b) ranks like the float model, and (c) runs its layers on tract's integer
+//! matmul kernels, with no float matmul left for a quantized layer.
+
+use dram_core::Model;
+use dram_tools::arch::{NetSpec, Params};
+use dram_tools::config::Config;
+use dram_tools::data::synth;
+use dram_tools::dataset::Dataset;
+use dram_tools::quantize::sim::{Enabled, Simulator};
+use dram_tools::quantize::{self, Settings, TableScales};
+use dram_tools::train::{self, net::Net, Objective};
+use dram_tools::{eval, export};
+
+struct Trained {
+    spec: NetSpec,
+    params: Params,
+    manifest: dram_core::manifest::Manifest,
+    valid: Dataset,
+    test: Dataset,
+}
+
+fn trained_student() -> Trained {
+    std::env::set_var("DRAM_QUIET", "1");
+    let shop = synth::generate(&synth::ShopConfig { users: 300, items: 200, impressions_per_user: 30, ..Default::default() }).unwrap();
+    let (train_t, valid_t, test_t) = synth::split_by_user_time(&shop, "user_id", 5, 5).unwrap();
+    let config = Config::parse(dram_tools::demo::STUDENT_CONFIG).unwrap();
+    let manifest = config.manifest(&train_t).unwrap();
+    let train_set = Dataset::encode(&config, &manifest, &train_t).unwrap();
+    let valid = Dataset::encode(&config, &manifest, &valid_t).unwrap();
+    let test = Dataset::encode(&config, &manifest, &test_t).unwrap();
+    let mut net = Net::new(config.net_spec(manifest.clone()), 3).unwrap();
+    let mut train_config = config.train.clone();
+    train_config.epochs = 3;
+    train::fit(&mut net, &train_set, &valid, &train_config, Objective::Labels, "student", None).unwrap();
+    Trained { params: net.params().unwrap(), spec: net.spec.clone(), manifest, valid, test }
+}
+
+fn all_rows(data: &Dataset) -> Vec<dram_core::Tensor> {
+    data.tensors(&(0..data.rows).collect::<Vec<_>>())
+}
+
+#[test]
+fn int8_cpu_export_matches_simulation_keeps_ranking_and_uses_integer_kernels() {
+    let t = trained_student();
+    let calibration = all_rows(&t.valid);
+    let (net, report) = quantize::quantize(&t.spec, &t.params, &calibration, &Settings::default()).unwrap();
+    assert_eq!(report.tensors.len(), quantize::sim::sites(&net).len());
+    assert!(report.output_rmse <= report.output_rmse_before_bias_correction + 1e-12);
+    let bytes = export::int8_model(&net, &t.manifest, "test").unwrap();
+    let float_bytes = export::fp32_model(&t.spec, &t.params, &t.manifest).unwrap();
+    // Tiny tables here: graph structure and manifest weigh more than in real models.
+    assert!(bytes.len() * 10 <= float_bytes.len() * 6, "int8 {} vs fp32 {} bytes", bytes.len(), float_bytes.len());
+
+    // (a) dram-core computes what the simulation says the int8 network computes.
+    let model = Model::from_bytes(&bytes).unwrap();
+    assert_eq!(model.manifest().quantization.weights, dram_core::manifest::NumberFormat::Int8);
+    let runtime = eval::score(&model, &t.test).unwrap();
+    let simulated = Simulator::new(&net, &t.params, &Enabled::All).logits(&all_rows(&t.test), &Enabled::All).unwrap();
+    let (close, worst) = quantize::sim::agreement(&runtime, &simulated);
+    assert!(close >= 0.99 && worst < 0.05, "{close} of scores within 1e-4, worst {worst}");
+
+    // (b) it ranks like the float model.
+    let float_model = Model::from_bytes(&float_bytes).unwrap();
+    let (q_auc, f_auc) = (eval::evaluate(&model, &t.test).unwrap().auc.unwrap(), eval::evaluate(&float_model, &t.test).unwrap().auc.unwrap());
+    assert!((q_auc - f_auc).abs() < 0.01, "int8 AUC {q_auc} vs float {f_auc}");
+
+    // (c) tract's optimised plan: every quantized layer is an integer matmul.
+    let kernels = matmul_kernels(&bytes);
+    let integer: Vec<_> = kernels.iter().filter(|(name, _)| name.contains("matmulinteger")).collect();
+    let layers: std::collections::BTreeSet<&str> = integer.iter().map(|(name, _)| name.split('/').next().unwrap()).collect();
+    assert_eq!(layers.len(), t.spec.layers().len(), "{kernels:#?}");
+    for (name, info) in &integer {
+        assert!(info.contains("_mmm_i32_") && !info.contains("f32"), "{name} runs {info}");
+    }
+}
+
+/// `(node name, op info)` of every matrix product in tract's optimised plan.
+fn matmul_kernels(bytes: &[u8]) -> Vec<(String, String)> {
+    use tract_onnx::prelude::*;
+    let model = tract_onnx::onnx().model_for_read(&mut &bytes[..]).unwrap().into_optimized().unwrap();
+    model
+        .nodes()
+        .iter()
+        .filter(|n| n.op.name() == "OptMatMul")
+        .map(|n| (n.name.to_lowercase(), n.op.info().unwrap().join(" ")))
+        .collect()
+}
+
+#[test]
+fn per_row_table_scales_export_and_load() {
+    let t = trained_student();
+    let calibration = all_rows(&t.valid);
+    let settings = Settings { table_scales: TableScales::Row, ..Settings::default() };
+    let (net, _) = quantize::quantize(&t.spec, &t.params, &calibration, &settings).unwrap();
+    let model = Model::from_bytes(&export::int8_model(&net, &t.manifest, "test").unwrap()).unwrap();
+    let runtime = eval::score(&model, &t.test).unwrap();
+    let simulated = Simulator::new(&net, &t.params, &Enabled::All).logits(&all_rows(&t.test), &Enabled::All).unwrap();
+    let (close, worst) = quantize::sim::agreement(&runtime, &simulated);
+    assert!(close >= 0.99 && worst < 0.05, "{close} of scores within 1e-4, worst {worst}");
+}
+
+#[test]
+fn fp32_cpu_and_npu_exports_score_the_same_in_onnxruntime() {
+    use std::process::Command;
+    let ready = Command::new("python3").args(["-c", "import onnx, onnxruntime, numpy"]).output().map(|o| o.status.success()).unwrap_or(false);
+    if !ready {
+        eprintln!("SKIPPED fp32_cpu_and_npu_exports_score_the_same_in_onnxruntime: python3 with `onnx`, `onnxruntime` and `numpy` is not installed (scripts/install-deps.sh)");
+        return;
+    }
+    let t = trained_student();
+    let dir = std::env::temp_dir().join(format!("dram-interop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let request = dram_tools::compress::Request::default();
+    let cpu = dram_tools::compress::compress(&t.spec, &t.params, &t.manifest, &t.valid, &request).unwrap();
+    let npu_request = dram_tools::compress::Request { target: export::Target::Npu, batch: 64, ..request };
+    let npu = dram_tools::compress::compress(&t.spec, &t.params, &t.manifest, &t.valid, &npu_request).unwrap();
+    let fp32 = export::fp32_model(&t.spec, &t.params, &t.manifest).unwrap();
+    for (name, bytes) in [("fp32.onnx", &fp32), ("int8.onnx", &cpu.bytes), ("npu.onnx", &npu.bytes)] {
+        std::fs::write(dir.join(name), bytes).unwrap();
+    }
+    let rows: Vec<usize> = (0..t.test.rows.min(300)).collect();
+    let tensors = t.test.tensors(&rows);
+    let mut inputs = serde_json::Map::new();
+    for (input, tensor) in t.manifest.graph_inputs().iter().zip(&tensors) {
+        let (dtype, data) = match (tensor.as_i64(), tensor.as_f32()) {
+            (Some(ids), _) => ("i64", serde_json::json!(ids)),
+            (_, Some(values)) => ("f32", serde_json::json!(values)),
+            _ => unreachable!("dram inputs are i64 or f32"),
+        };
+        inputs.insert(input.name.clone(), serde_json::json!({"dtype": dtype, "shape": tensor.shape(), "data": data}));
+    }
+    let score = |bytes: &[u8]| Model::from_bytes(bytes).unwrap().run_encoded(tensors.clone()).unwrap();
+    let cases = serde_json::json!({"inputs": inputs, "batch": 64, "scores": {"fp32": score(&fp32), "int8": score(&cpu.bytes)}});
+    std::fs::write(dir.join("cases.json"), cases.to_string()).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python/check_interop.py");
+    let out = Command::new("python3").arg(script).arg(&dir).output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    eprintln!("{report}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "ONNX Runtime disagrees with dram-core:\n{report}");
+    std::fs::remove_dir_all(dir).unwrap();
+}
