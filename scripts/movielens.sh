@@ -24,9 +24,24 @@ $dram distill --config tools/configs/movielens-student.toml --train $d/train.csv
 $dram prune --config tools/configs/movielens-student.toml --train $d/train.csv --valid $d/valid.csv \
     --student "$out/ckpt-distilled" --teacher "$out/teacher.onnx" --keep 0.5 --steps 6 --finetune-epochs 5 --lr 0.008 \
     --checkpoint "$out/ckpt-pruned" --out "$out/pruned.onnx" --report "$out/pruned.json"
+# Int8 for the cpu target (MatMulInteger kernels, int8 tables), calibrated on the validation
+# split, for the distilled and the pruned student; the npu (QDQ, 128 candidates) and coreml
+# (fp16 weights) profiles of the distilled student; then each profile is linted.
+$dram quantize --checkpoint "$out/ckpt-distilled" --calibration $d/valid.csv --out "$out/int8.onnx" --report "$out/int8-report.json"
+$dram quantize --checkpoint "$out/ckpt-pruned" --calibration $d/valid.csv --out "$out/pruned-int8.onnx" --report "$out/pruned-int8-report.json"
+$dram quantize --checkpoint "$out/ckpt-distilled" --calibration $d/valid.csv --target npu --out "$out/int8-npu.onnx"
+$dram export --checkpoint "$out/ckpt-distilled" --target coreml --out "$out/distilled-coreml.onnx"
+$dram lint "$out/int8.onnx" --target cpu
+$dram lint "$out/int8-npu.onnx" --target npu
+$dram lint "$out/distilled-coreml.onnx" --target coreml
+# fp32 vs int8 (and pruned) ranking latency through dram-core, interleaved in one run.
+$dram latency --config tools/configs/movielens-student.toml --data $d/test.csv --candidates 100 \
+    --model "$out/distilled.onnx" --model "$out/int8.onnx" --model "$out/pruned.onnx" --model "$out/pruned-int8.onnx" \
+    --json > "$out/latency.json"
+cat "$out/latency.json"
 {
     echo "{"
-    models=(teacher student distilled pruned)
+    models=(teacher student distilled pruned int8 pruned-int8)
     for m in "${models[@]}"; do
         cfg=tools/configs/movielens-student.toml
         [[ $m == teacher ]] && cfg=tools/configs/movielens-teacher.toml

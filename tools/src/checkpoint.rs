@@ -32,6 +32,13 @@ pub fn save(dir: &Path, config: &Config, manifest: &Manifest, net: &Net) -> Resu
     Ok(())
 }
 
+/// The configuration a checkpoint was trained with (its data columns and hyper-parameters).
+pub fn config(dir: &Path) -> Result<Config> {
+    let text = std::fs::read_to_string(dir.join("net.json")).with_context(|| format!("reading {}/net.json", dir.display()))?;
+    let description: Description = serde_json::from_str(&text).context("net.json is not a dram checkpoint description")?;
+    Ok(description.config)
+}
+
 /// Reads a checkpoint back.
 pub fn load(dir: &Path) -> Result<(Net, Manifest)> {
     let text = std::fs::read_to_string(dir.join("net.json")).with_context(|| format!("reading {}/net.json", dir.display()))?;

@@ -1,7 +1,8 @@
 //! `dram demo`: the whole path on a synthetic shop, offline, in a few minutes. A large teacher
-//! is trained, a small student is trained alone and distilled from it, both are exported and
-//! scored through `dram-core`, and a side-by-side table (and, with `--out`, a JSON and HTML
-//! report) shows what distillation bought.
+//! is trained, a small student is trained alone and distilled from it, the distilled student is
+//! pruned and quantized to int8, every model is exported and scored through `dram-core`, and a
+//! side-by-side table (and, with `--out`, a JSON and HTML report) shows what distillation and
+//! compression bought: accuracy against size and speed.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -161,6 +162,63 @@ pub fn run(options: DemoOptions, out: Option<&Path>) -> Result<DemoReport> {
         });
         test_scores.push(runtime);
     }
+    // Compression: the distilled student in int8 for the cpu target, calibrated on the
+    // validation split; its parity is against the fake-quant simulation it was checked with.
+    let params = distilled.net.params()?;
+    let compressed = crate::compress::compress(&distilled.net.spec, &params, &s_manifest, &s_valid, &crate::compress::Request::default())?;
+    if let Some(dir) = out {
+        std::fs::write(dir.join("int8.onnx"), &compressed.bytes)?;
+        if let Some(report) = &compressed.report {
+            std::fs::write(dir.join("int8-report.json"), serde_json::to_string_pretty(report)?)?;
+        }
+    }
+    let int8_model = Arc::new(Model::from_bytes(&compressed.bytes)?);
+    let float_model = Arc::new(Model::from_bytes(&distilled.bytes)?);
+    // Structured pruning of the distilled student to half its parameters, distilling again
+    // from the teacher after each of its steps.
+    let mut prune_settings = crate::prune::PruneSettings::structured(0.5);
+    if let Some(e) = options.epochs {
+        prune_settings.finetune_epochs = prune_settings.finetune_epochs.min(e);
+    }
+    let (pruned, _) = crate::prune::run(&distilled.net, &s_train, &s_valid, &student_config.train, Objective::Distill(settings), &prune_settings)?;
+    let pruned_bytes = crate::export::fp32_model(&pruned.spec, &pruned.params()?, &s_manifest)?;
+    if let Some(dir) = out {
+        std::fs::write(dir.join("pruned.onnx"), &pruned_bytes)?;
+    }
+    let pruned_model = Arc::new(Model::from_bytes(&pruned_bytes)?);
+    let pruned_runtime = eval::score(&pruned_model, &s_test)?;
+    let pruned_quality: Quality = eval::quality(pruned_model.manifest().task, 1, &pruned_runtime, &s_test);
+    let pruned_parity = pruned_runtime.iter().zip(&pruned.predict(&s_test)?).map(|(a, b)| f64::from((a - b).abs())).fold(0.0, f64::max);
+    let runtime = eval::score(&int8_model, &s_test)?;
+    let quality: Quality = eval::quality(int8_model.manifest().task, 1, &runtime, &s_test);
+    let reader = RowReader::new(int8_model.manifest(), &Binding::of(&student_config), &test_t)?;
+    let rows: Vec<usize> = (0..100.min(test_t.rows())).collect();
+    // fp32 and int8 latencies interleaved in one loop, so their ratio is not noise.
+    let latencies = eval::rank_latencies(&[float_model, pruned_model, int8_model.clone()], &reader, &rows, 400)?;
+    models[2].p50_us = latencies[0].0;
+    models.push(ModelReport {
+        name: "pruned student".into(),
+        auc: pruned_quality.auc.unwrap_or(f64::NAN),
+        ndcg10: pruned_quality.ndcg10.unwrap_or(f64::NAN),
+        params: pruned.param_count(),
+        bytes: pruned_bytes.len(),
+        p50_us: latencies[1].0,
+        parity_max_abs_diff: pruned_parity,
+        epochs: Vec::new(),
+    });
+    let net = compressed.net.as_ref().context("cpu int8 compression returns its network")?;
+    let simulated = crate::quantize::sim::Simulator::new(net, &params, &crate::quantize::sim::Enabled::All)
+        .logits(&s_test.tensors(&(0..s_test.rows).collect::<Vec<_>>()), &crate::quantize::sim::Enabled::All)?;
+    models.push(ModelReport {
+        name: "int8 student".into(),
+        auc: quality.auc.unwrap_or(f64::NAN),
+        ndcg10: quality.ndcg10.unwrap_or(f64::NAN),
+        params: distilled.net.param_count(),
+        bytes: compressed.bytes.len(),
+        p50_us: latencies[2].0,
+        parity_max_abs_diff: crate::quantize::sim::agreement(&runtime, &simulated).1.into(),
+        epochs: Vec::new(),
+    });
     let step = (test_scores[0].len() / 800).max(1);
     let scatter = test_scores[0].iter().zip(&test_scores[2]).step_by(step).map(|(a, b)| (*a, *b)).collect();
     let report = DemoReport {

@@ -125,3 +125,45 @@ pub fn rank_latency(model: std::sync::Arc<Model>, reader: &RowReader<'_>, rows: 
     times.sort_by(f64::total_cmp);
     Ok((times[times.len() / 2], times[(times.len() * 99 / 100).min(times.len() - 1)]))
 }
+
+/// [`rank_latency`] of several models on the same candidates, interleaved (one call of each per
+/// iteration) so that their ratios are measured side by side rather than minutes apart.
+/// Returns `(p50, p99)` in microseconds per model.
+pub fn rank_latencies(models: &[std::sync::Arc<Model>], reader: &RowReader<'_>, rows: &[usize], iterations: usize) -> Result<Vec<(f64, f64)>> {
+    let first = reader.row(rows[0]);
+    let candidates: Vec<Candidate> = rows
+        .iter()
+        .map(|&i| {
+            let r = reader.row(i);
+            Candidate { item: r.item, features: r.candidate }
+        })
+        .collect();
+    let mut rankers = Vec::with_capacity(models.len());
+    for model in models {
+        let mut history = History::new(first.events.len().max(1))?;
+        for e in &first.events {
+            history.record(e.clone())?;
+        }
+        let ranker = Ranker::new(model.clone(), history)?;
+        ranker.set_context(first.context.clone());
+        for _ in 0..20 {
+            ranker.rank(&candidates)?;
+        }
+        rankers.push(ranker);
+    }
+    let mut times = vec![Vec::with_capacity(iterations); models.len()];
+    for _ in 0..iterations {
+        for (ranker, t) in rankers.iter().zip(times.iter_mut()) {
+            let started = Instant::now();
+            ranker.rank(&candidates)?;
+            t.push(started.elapsed().as_secs_f64() * 1e6);
+        }
+    }
+    Ok(times
+        .into_iter()
+        .map(|mut t| {
+            t.sort_by(f64::total_cmp);
+            (t[t.len() / 2], t[(t.len() * 99 / 100).min(t.len() - 1)])
+        })
+        .collect())
+}

@@ -8,6 +8,7 @@
 pub mod arch;
 pub mod bench;
 pub mod checkpoint;
+pub mod compress;
 pub mod config;
 pub mod data;
 pub mod dataset;
@@ -16,8 +17,10 @@ pub mod eval;
 pub mod export;
 pub mod fixtures;
 pub mod inspect;
+pub mod lint;
 pub mod metrics;
 pub mod onnx;
+pub mod quantize;
 pub mod prune;
 pub mod reference;
 pub mod report;

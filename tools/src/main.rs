@@ -180,7 +180,9 @@ enum Command {
         #[arg(long)]
         report: Option<PathBuf>,
     },
-    /// Export a checkpoint as a model file (ONNX with its manifest).
+    /// Export a checkpoint as a model file (ONNX with its manifest) for a deployment profile:
+    /// cpu (fp32, or int8 with --int8), npu (int8 QDQ, static shapes), coreml (fp16 or int8
+    /// weight-only, static shapes).
     Export {
         /// Checkpoint directory.
         #[arg(long)]
@@ -188,9 +190,56 @@ enum Command {
         /// Output file.
         #[arg(long)]
         out: PathBuf,
+        /// Quantize to int8 (implied by --target npu).
+        #[arg(long)]
+        int8: bool,
+        #[command(flatten)]
+        compress: CompressArgs,
+    },
+    /// Quantize a checkpoint to int8 with a calibration set (= export --int8), printing the
+    /// per-tensor error report.
+    Quantize {
+        /// Checkpoint directory.
+        #[arg(long)]
+        checkpoint: PathBuf,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        compress: CompressArgs,
+    },
+    /// `Ranker::rank` latency of model files on the same candidates, interleaved in one run
+    /// (candidate features from the first rows of the data; context and history from the first).
+    Latency {
+        /// Model files (same features).
+        #[arg(long, required = true)]
+        model: Vec<PathBuf>,
+        /// Data to take candidates from.
+        #[arg(long)]
+        data: PathBuf,
+        /// Configuration naming the data's columns.
+        #[arg(long)]
+        config: PathBuf,
+        /// Candidates per call.
+        #[arg(long, default_value_t = 100)]
+        candidates: usize,
+        /// Timed calls per model.
+        #[arg(long, default_value_t = 1000)]
+        iterations: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List what a deployment target cannot run (or runs slowly) in a model file, by node.
+    Lint {
+        /// Model file.
+        model: PathBuf,
         /// Deployment profile.
-        #[arg(long, default_value = "cpu")]
-        target: String,
+        #[arg(long, value_enum, default_value = "cpu")]
+        target: dram_tools::export::Target,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Evaluate a model file through dram-core.
     Eval {
@@ -309,15 +358,44 @@ fn main() -> Result<()> {
             let source = teacher.as_deref().map(Teacher::Model).or(teacher_column.as_deref().map(Teacher::Column));
             prune_checkpoint(&data, &student, source, &settings, report.as_deref())
         }
-        Command::Export { checkpoint, out, target } => {
-            if target != "cpu" {
-                bail!("export target `{target}` is not available yet; supported: cpu");
+        Command::Export { checkpoint, out, int8, compress } => export(&checkpoint, &out, int8, &compress),
+        Command::Quantize { checkpoint, out, compress } => export(&checkpoint, &out, true, &compress),
+        Command::Latency { model, data, config, candidates, iterations, json } => {
+            let config = Config::load(&config)?;
+            let models: Vec<std::sync::Arc<dram_core::Model>> =
+                model.iter().map(|m| dram_core::Model::load(m).map(std::sync::Arc::new)).collect::<Result<_, _>>()?;
+            let table = read_table(&data, &config)?;
+            let reader = dram_tools::dataset::RowReader::new(models[0].manifest(), &Binding::of(&config), &table)?;
+            let rows: Vec<usize> = (0..candidates.min(table.rows())).collect();
+            let latencies = eval::rank_latencies(&models, &reader, &rows, iterations)?;
+            let base = latencies[0].0;
+            let entries: Vec<serde_json::Value> = model
+                .iter()
+                .zip(&latencies)
+                .map(|(m, (p50, p99))| serde_json::json!({"model": m.display().to_string(), "candidates": rows.len(), "p50_us": p50, "p99_us": p99, "p50_ratio_to_first": p50 / base}))
+                .collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&entries)?);
+            } else {
+                for e in &entries {
+                    println!("{:<40} p50 {:>8.1} µs  p99 {:>8.1} µs  x{:.2}", e["model"].as_str().unwrap_or(""), e["p50_us"], e["p99_us"], e["p50_ratio_to_first"]);
+                }
             }
-            let (net, manifest) = checkpoint::load(&checkpoint)?;
-            let bytes = dram_tools::export::fp32_model(&net.spec, &net.params()?, &manifest)?;
-            std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
-            dram_core::Model::from_bytes(&bytes).context("the exported file does not load in dram-core")?;
-            eprintln!("wrote {} ({} bytes)", out.display(), bytes.len());
+            Ok(())
+        }
+        Command::Lint { model, target, json } => {
+            let bytes = std::fs::read(&model).with_context(|| format!("reading {}", model.display()))?;
+            let findings = dram_tools::lint::lint_bytes(&bytes, target)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&findings)?);
+            } else if findings.is_empty() {
+                println!("{}: nothing the {} target cannot run", model.display(), target.as_str());
+            } else {
+                print!("{}", dram_tools::lint::render(&findings));
+            }
+            if findings.iter().any(|f| f.severity == dram_tools::lint::Severity::Error) {
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Eval { model, data, config, json } => {
@@ -417,6 +495,86 @@ fn main() -> Result<()> {
         }
         Command::Fixtures { out } => dram_tools::fixtures::write(&out),
     }
+}
+
+/// Options of the export profiles and of int8 quantization.
+#[derive(clap::Args)]
+struct CompressArgs {
+    /// Deployment profile.
+    #[arg(long, value_enum, default_value = "cpu")]
+    target: dram_tools::export::Target,
+    /// Calibration data (.csv or .parquet), e.g. the validation split; int8 needs it.
+    #[arg(long)]
+    calibration: Option<PathBuf>,
+    /// Configuration naming the data's columns (default: the checkpoint's own).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Calibration rows used (evenly spaced).
+    #[arg(long, default_value_t = 2048)]
+    calibration_rows: usize,
+    /// Embedding table scales: per row, per column, or auto (per row from 32 dimensions).
+    #[arg(long, value_enum, default_value = "auto")]
+    table_scales: dram_tools::quantize::TableScales,
+    /// Skip bias correction.
+    #[arg(long)]
+    no_bias_correction: bool,
+    /// Fixed row (candidate) count of the static-shape profiles (npu, coreml).
+    #[arg(long, default_value_t = 128)]
+    candidates: usize,
+    /// Weight storage of the coreml profile.
+    #[arg(long, value_enum, default_value = "f16")]
+    weights: dram_tools::export::WeightStorage,
+    /// Write the quantization report (JSON) here.
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
+fn export(checkpoint_dir: &Path, out: &Path, int8: bool, args: &CompressArgs) -> Result<()> {
+    use dram_tools::compress::{self, Request};
+    use dram_tools::export::Target;
+    let (net, manifest) = checkpoint::load(checkpoint_dir)?;
+    let params = net.params()?;
+    let int8 = int8 || args.target == Target::Npu;
+    let bytes = if !int8 && args.target == Target::Cpu {
+        let bytes = dram_tools::export::fp32_model(&net.spec, &params, &manifest)?;
+        dram_core::Model::from_bytes(&bytes).context("the exported file does not load in dram-core")?;
+        bytes
+    } else {
+        let calibration = match (&args.calibration, args.target) {
+            (Some(path), _) => {
+                let config = match &args.config {
+                    Some(p) => Config::load(p)?,
+                    None => checkpoint::config(checkpoint_dir)?,
+                };
+                let table = read_table(path, &config)?;
+                Dataset::encode(&config, &manifest, &table)?
+            }
+            (None, Target::Coreml) => Dataset { inputs: Vec::new(), labels: Vec::new(), groups: Vec::new(), teacher: None, rows: 0 },
+            (None, _) => bail!("int8 needs a calibration set: pass --calibration DATA (e.g. the validation split)"),
+        };
+        let request = Request {
+            target: args.target,
+            settings: dram_tools::quantize::Settings {
+                table_scales: args.table_scales,
+                bias_correction: !args.no_bias_correction,
+                ..Default::default()
+            },
+            calibration_rows: args.calibration_rows,
+            batch: args.candidates,
+            coreml_weights: args.weights,
+        };
+        let compressed = compress::compress(&net.spec, &params, &manifest, &calibration, &request)?;
+        if let Some(report) = &compressed.report {
+            eprint!("{}", compress::report_table(report));
+            if let Some(path) = &args.report {
+                std::fs::write(path, serde_json::to_string_pretty(report)?).with_context(|| format!("writing {}", path.display()))?;
+            }
+        }
+        compressed.bytes
+    };
+    std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
+    eprintln!("wrote {} ({} bytes, target {})", out.display(), bytes.len(), args.target.as_str());
+    Ok(())
 }
 
 fn read_table(path: &Path, config: &Config) -> Result<data::Table> {
