@@ -1,6 +1,7 @@
 //! The raw escape hatch: any ONNX graph tract can run, named tensors in and out, no manifest.
-//! [`crate::Model`] is built on it. The graph is optimised once at load; the plan is shared
-//! by every call and thread, each call running its own state.
+//! [`crate::Model`] is built on it. The graph is decluttered once at load; optimised plans
+//! (one per padded candidate-count bucket, see [`crate::plan`]) are built on first use and
+//! shared by every call and thread, each call running its own state.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
+use crate::plan::Plans;
 use crate::tensor::{Tensor as DramTensor, TensorData};
 use crate::{model_file, Error, Result};
 
@@ -34,7 +36,7 @@ pub struct IoInfo {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Session {
-    plan: Arc<TypedSimplePlan>,
+    plans: Arc<Plans>,
     inputs: Vec<IoInfo>,
     outputs: Vec<IoInfo>,
 }
@@ -70,6 +72,13 @@ impl Session {
     /// Runs the graph. Every input must be given once, by name, with the declared element
     /// type, rank and fixed dimensions. Outputs come back in graph order with their names.
     pub fn run(&self, inputs: Vec<(String, DramTensor)>) -> Result<Vec<(String, DramTensor)>> {
+        let (plan, values, rows) = self.prepare(self.checked(inputs)?)?;
+        let outputs = guard(|| plan.run(values).map_err(Error::runtime))?;
+        self.finish(outputs, rows)
+    }
+
+    /// Named inputs in graph order, each checked against its declaration.
+    pub(crate) fn checked(&self, inputs: Vec<(String, DramTensor)>) -> Result<Vec<DramTensor>> {
         let mut slots: Vec<Option<DramTensor>> = vec![None; self.inputs.len()];
         for (name, tensor) in inputs {
             let index = self.inputs.iter().position(|i| i.name == name).ok_or_else(|| {
@@ -87,7 +96,7 @@ impl Session {
                 });
             }
         }
-        let mut values = TVec::new();
+        let mut tensors = Vec::with_capacity(slots.len());
         for (info, slot) in self.inputs.iter().zip(slots) {
             let tensor = slot.ok_or_else(|| Error::InputMismatch {
                 input: info.name.clone(),
@@ -95,10 +104,52 @@ impl Session {
                 found: "nothing".into(),
             })?;
             check_input(info, &tensor)?;
-            values.push(to_tract(tensor)?.into_tvalue());
+            tensors.push(tensor);
         }
-        let outputs = guard(|| self.plan.run(values).map_err(Error::runtime))?;
-        self.outputs.iter().zip(outputs).map(|(info, value)| Ok((info.name.clone(), from_tract(&value)?))).collect()
+        Ok(tensors)
+    }
+
+    /// Picks the plan for checked input tensors (graph order) and converts them, padded to
+    /// the plan's bucket: the plan, its inputs and the real row count when padded.
+    pub(crate) fn prepare(
+        &self,
+        tensors: Vec<DramTensor>,
+    ) -> Result<(Arc<TypedSimplePlan>, TVec<TValue>, Option<usize>)> {
+        let rows = if self.plans.is_bucketed() { Some(common_rows(&self.inputs, &tensors)?) } else { None };
+        let chosen = guard(|| self.plans.choose(rows).map_err(Error::runtime))?;
+        let values = tensors
+            .into_iter()
+            .map(|t| {
+                let t = match chosen.pad_to {
+                    Some(bucket) => t.pad_rows(bucket),
+                    None => t,
+                };
+                Ok(to_tract(t)?.into_tvalue())
+            })
+            .collect::<Result<TVec<TValue>>>()?;
+        Ok((chosen.plan, values, chosen.pad_to.and(rows)))
+    }
+
+    /// Names the plan's outputs and drops the padding rows of batched ones.
+    pub(crate) fn finish(&self, outputs: TVec<TValue>, rows: Option<usize>) -> Result<Vec<(String, DramTensor)>> {
+        let batched = self.plans.batched_outputs();
+        self.outputs
+            .iter()
+            .zip(outputs)
+            .enumerate()
+            .map(|(ix, (info, value))| {
+                let tensor = from_tract(&value)?;
+                let tensor = match rows {
+                    Some(rows) if batched[ix] => tensor.truncate_rows(rows),
+                    _ => tensor,
+                };
+                Ok((info.name.clone(), tensor))
+            })
+            .collect()
+    }
+
+    pub(crate) fn plans(&self) -> &Plans {
+        &self.plans
     }
 
     fn input_names(&self) -> Vec<&str> {
@@ -108,7 +159,7 @@ impl Session {
 
 /// Runs `f`, turning a panic inside tract into an error so no hostile model or input can take
 /// the app down (bindings build with `panic = "unwind"`).
-fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     catch_unwind(AssertUnwindSafe(f)).unwrap_or_else(|panic| {
         let message = panic
             .downcast_ref::<&str>()
@@ -123,11 +174,27 @@ fn build(proto: &ModelProto) -> Result<Session> {
     let model = tract_onnx::onnx()
         .model_for_proto_model(proto)
         .map_err(|e| Error::NotOnnx { reason: format!("{e:#}") })?;
-    let typed = model.into_typed().and_then(|m| m.into_decluttered()).map_err(Error::runtime)?;
-    let inputs = io_infos(&typed, typed.input_outlets().map_err(Error::runtime)?)?;
-    let outputs = io_infos(&typed, typed.output_outlets().map_err(Error::runtime)?)?;
-    let plan = typed.into_optimized().and_then(|m| m.into_runnable()).map_err(Error::runtime)?;
-    Ok(Session { plan, inputs, outputs })
+    let plans = model.into_typed().and_then(Plans::new).map_err(Error::runtime)?;
+    let typed = plans.decluttered();
+    let inputs = io_infos(typed, typed.input_outlets().map_err(Error::runtime)?)?;
+    let outputs = io_infos(typed, typed.output_outlets().map_err(Error::runtime)?)?;
+    Ok(Session { plans: Arc::new(plans), inputs, outputs })
+}
+
+/// The row count every input leads with (bucketed graphs lead every input with `N`).
+fn common_rows(infos: &[IoInfo], tensors: &[DramTensor]) -> Result<usize> {
+    let first = tensors.first().and_then(|t| t.shape().first().copied()).unwrap_or(0);
+    for (info, tensor) in infos.iter().zip(tensors) {
+        let rows = tensor.shape().first().copied().unwrap_or(0);
+        if rows != first {
+            return Err(Error::InputMismatch {
+                input: info.name.clone(),
+                expected: format!("{first} rows, like the first input"),
+                found: format!("{rows} rows"),
+            });
+        }
+    }
+    Ok(first)
 }
 
 fn io_infos(model: &TypedModel, outlets: &[OutletId]) -> Result<Vec<IoInfo>> {

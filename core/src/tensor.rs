@@ -94,3 +94,58 @@ impl Tensor {
         (self.shape, self.data)
     }
 }
+
+impl Tensor {
+    /// Grows the leading dimension to `rows` by repeating the last row (padding a call up to
+    /// a plan's bucket); a tensor already that long, or empty, is returned as it is.
+    pub(crate) fn pad_rows(mut self, rows: usize) -> Tensor {
+        let have = self.shape.first().copied().unwrap_or(0);
+        if have == 0 || have >= rows {
+            return self;
+        }
+        let width = self.shape[1..].iter().product::<usize>();
+        fn repeat<T: Clone>(v: &mut Vec<T>, width: usize, times: usize) {
+            let last = v.len() - width;
+            for _ in 0..times {
+                v.extend_from_within(last..last + width);
+            }
+        }
+        match &mut self.data {
+            TensorData::F32(v) => repeat(v, width, rows - have),
+            TensorData::I64(v) => repeat(v, width, rows - have),
+        }
+        self.shape[0] = rows;
+        self
+    }
+
+    /// Keeps the first `rows` rows (dropping a bucket's padding); shorter tensors are kept whole.
+    pub(crate) fn truncate_rows(mut self, rows: usize) -> Tensor {
+        let have = self.shape.first().copied().unwrap_or(0);
+        if have <= rows {
+            return self;
+        }
+        let width = self.shape[1..].iter().product::<usize>();
+        match &mut self.data {
+            TensorData::F32(v) => v.truncate(rows * width),
+            TensorData::I64(v) => v.truncate(rows * width),
+        }
+        self.shape[0] = rows;
+        self
+    }
+}
+
+#[cfg(test)]
+mod padding_tests {
+    use super::*;
+
+    #[test]
+    fn padding_repeats_the_last_row_and_truncating_drops_it() {
+        let t = Tensor::i64(vec![2, 2], vec![1, 2, 3, 4]).unwrap();
+        let padded = t.clone().pad_rows(4);
+        assert_eq!(padded, Tensor::i64(vec![4, 2], vec![1, 2, 3, 4, 3, 4, 3, 4]).unwrap());
+        assert_eq!(padded.truncate_rows(2), t);
+        let scalar_rows = Tensor::f32(vec![1], vec![0.5]).unwrap().pad_rows(3);
+        assert_eq!(scalar_rows, Tensor::f32(vec![3], vec![0.5, 0.5, 0.5]).unwrap());
+        assert_eq!(scalar_rows.clone().pad_rows(2), scalar_rows);
+    }
+}
