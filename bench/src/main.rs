@@ -1,0 +1,58 @@
+//! `dram-bench`: dram-core against ONNX Runtime on the same `.onnx` files, on real data.
+//! `run` regenerates `bench/results.{json,md}` and the plot (see `scripts/bench.sh`);
+//! `profile` prints where one call's time goes inside dram-core, node by node.
+
+mod cold;
+mod latency;
+mod peer;
+mod report;
+mod roofline;
+mod suite;
+mod workload;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(version, about = "Benchmarks dram-core against ONNX Runtime")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Runs every measurement and writes results.json, results.md and latency.svg.
+    Run(suite::Options),
+    /// Per-node profile of a ranker on MovieLens candidates (or any model on its encoded inputs).
+    Profile {
+        /// The ranker model.
+        #[arg(long, default_value = "out/movielens/distilled.onnx")]
+        model: PathBuf,
+        /// The MovieLens test split the user and movies come from.
+        #[arg(long, default_value = "data/movielens/prepared/test.csv")]
+        data: PathBuf,
+        /// Candidates per call.
+        #[arg(long, default_value_t = 100)]
+        candidates: usize,
+        /// Calls averaged.
+        #[arg(long, default_value_t = 500)]
+        calls: usize,
+    },
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Run(options) => suite::run(&options),
+        Command::Profile { model, data, candidates, calls } => {
+            let model = Arc::new(dram_core::Model::load(&model).with_context(|| format!("loading {}", model.display()))?);
+            let work = workload::RankerWorkload::movielens(model.clone(), &data, candidates)?;
+            let profile = model.session().profile(work.tensors(candidates)?, calls)?;
+            print!("{}", report::profile_text(&profile, candidates));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Regenerates bench/results.{json,md} and bench/latency.svg: dram-core against ONNX Runtime
+# on the same .onnx files and real data (MovieLens-100K, Women's E-Commerce Clothing Reviews),
+# plus cold start, model sizes, a roofline line, training throughput and the quality rows.
+# Needs python3 with the onnxruntime wheel (its libonnxruntime is loaded at run time, nothing
+# is downloaded at build time) and pyarrow. Trains the MovieLens models first when missing
+# (scripts/movielens.sh, ~5-10 min); review classifiers in out/reviews/ and int8 files are
+# measured when present. Library sizes come from scripts/size.sh (bench/size.json) if run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/fetch-data.sh
+if [[ ! -f out/movielens/distilled.onnx || ! -f out/movielens/teacher.onnx || ! -f data/movielens/prepared/test.csv ]]; then
+    nice -n 10 ./scripts/movielens.sh
+fi
+if [[ -z "${ORT_DYLIB_PATH:-}" ]]; then
+    ORT_DYLIB_PATH=$(python3 -c 'import glob, os, onnxruntime
+print(sorted(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so*")))[0])')
+    export ORT_DYLIB_PATH
+fi
+mkdir -p out/bench
+# Review texts for the classifier cells: the first 64 non-empty reviews, one per line.
+python3 - <<'PY'
+import pyarrow.parquet as pq
+texts = [t.replace("\n", " ") for t in pq.read_table("data/reviews/reviews.parquet", columns=["Review Text"]).column(0).to_pylist() if t]
+open("out/bench/reviews.txt", "w").write("\n".join(texts[:64]) + "\n")
+PY
+cargo build -p dram-bench
+target/debug/dram-bench run --out bench "$@"
+cat bench/results.md
