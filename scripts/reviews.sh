@@ -44,9 +44,10 @@ for task in recommended sentiment; do
     $dram distill --config tools/configs/reviews-$task-student.toml --train $prepared/train.csv --valid $prepared/valid.csv \
         --teacher "$out/$task-ngram.onnx" --checkpoint "$out/ckpt-$task-distilled-ngram" --out "$out/$task-distilled-ngram.onnx" \
         --log "$out/$task-distilled-ngram.jsonl"
-    # INT8 HOOK: once `dram quantize` lands, add the int8 student here, e.g.
-    #   $dram quantize --model "$out/$task-distilled.onnx" --out "$out/$task-int8.onnx" ...
-    # and "int8" to the model list below; nothing else in this script needs to change.
+    # INT8 HOOK: once int8 export lands (in progress as `dram export --int8`), add the int8
+    # student here, e.g.
+    #   $dram export --checkpoint "$out/ckpt-$task-distilled" --out "$out/$task-int8.onnx" --int8
+    # and "int8" to both model lists below; nothing else in this script needs to change.
     for model in ngram student distilled distilled-ngram; do
         $dram eval --model "$out/$task-$model.onnx" --data $prepared/test.csv \
             --config tools/configs/reviews-$task-student.toml --json > "$out/$task-$model.test.json"
