@@ -43,6 +43,9 @@ pub fn markdown(r: &Json) -> String {
             us(&c["dram_end_to_end"]["p50"]),
         );
     }
+    for k in arr(&r["skipped"]) {
+        let _ = writeln!(md, "\nNot measured: {} ({}).", s(&k["model"]), s(&k["reason"]));
+    }
     md += "\n| cold start (bytes in memory to first result) | rows | dram ms | ORT ms | dram/ORT |\n|---|---:|---:|---:|---:|\n";
     for c in arr(&r["cold_start"]) {
         let _ = writeln!(md, "| {} | {} | {:.2} | {:.2} | {:.2} |", s(&c["model"]), c["rows"], f(&c["dram_ms"]), f(&c["ort_ms"]), f(&c["ratio"]));

@@ -78,48 +78,63 @@ pub fn run(options: &Options) -> Result<()> {
     let mut cells = Vec::new();
     let mut cold_starts = Vec::new();
     let rankers = onnx_files(&options.movielens, &["distilled", "teacher"]);
+    let mut skipped = Vec::new();
     for path in &rankers {
-        let bytes = std::fs::read(path)?;
-        let model = Arc::new(Model::load(path)?);
-        let work = RankerWorkload::movielens(model.clone(), &options.movielens_data, 1000)?;
-        for &threads in &[1, 2] {
-            let mut session = ort.session(&bytes, threads)?;
-            for &rows in &options.candidates {
-                eprintln!("ranker {} threads={threads} N={rows}", path.display());
-                let named = work.tensors(rows)?;
-                let shelf = work.candidates(rows);
-                let e2e: Box<dyn FnMut() -> Result<()>> = Box::new(|| Ok(drop(work.ranker.rank(&shelf)?)));
-                cells.push(cell("movielens-ranker", path, threads, rows, &model, &mut session, &named, Some(e2e), budget)?);
+        let measured = (|| -> Result<()> {
+            let bytes = std::fs::read(path)?;
+            let model = Arc::new(Model::load(path)?);
+            let work = RankerWorkload::movielens(model.clone(), &options.movielens_data, 1000)?;
+            for &threads in &[1, 2] {
+                let mut session = ort.session(&bytes, threads)?;
+                for &rows in &options.candidates {
+                    eprintln!("ranker {} threads={threads} N={rows}", path.display());
+                    let named = work.tensors(rows)?;
+                    let shelf = work.candidates(rows);
+                    let e2e: Box<dyn FnMut() -> Result<()>> = Box::new(|| Ok(drop(work.ranker.rank(&shelf)?)));
+                    cells.push(cell("movielens-ranker", path, threads, rows, &model, &mut session, &named, Some(e2e), budget)?);
+                }
             }
+            cold_starts.push(cold_start(&ort, path, &bytes, &work.tensors(100)?)?);
+            Ok(())
+        })();
+        if let Err(e) = measured {
+            eprintln!("skipping {}: {e:#}", path.display());
+            skipped.push(serde_json::json!({"model": file_name(path), "reason": format!("{e:#}")}));
         }
-        let named = work.tensors(100)?;
-        cold_starts.push(cold_start(&ort, path, &bytes, &named)?);
     }
     let classifiers = onnx_files(&options.reviews, &[]);
     for path in &classifiers {
-        let bytes = std::fs::read(path)?;
-        let model = Arc::new(Model::load(path)?);
-        let work = TextWorkload::reviews(model.clone(), &options.review_texts)?;
-        let classifier = Classifier::new(model.clone()).ok();
-        for &threads in &[1, 2] {
-            let mut session = ort.session(&bytes, threads)?;
-            for rows in [1, 32] {
-                eprintln!("classifier {} threads={threads} texts={rows}", path.display());
-                let named = work.tensors(rows)?;
-                let texts: Vec<&str> = work.texts.iter().cycle().take(rows).map(String::as_str).collect();
-                let e2e: Option<Box<dyn FnMut() -> Result<()>>> = classifier
-                    .as_ref()
-                    .map(|c| Box::new(move || Ok(drop(c.classify_texts(&texts)?))) as Box<dyn FnMut() -> Result<()>>);
-                cells.push(cell("reviews-classifier", path, threads, rows, &model, &mut session, &named, e2e, budget)?);
+        let measured = (|| -> Result<()> {
+            let bytes = std::fs::read(path)?;
+            let model = Arc::new(Model::load(path)?);
+            let work = TextWorkload::reviews(model.clone(), &options.review_texts)?;
+            let classifier = Classifier::new(model.clone()).ok();
+            for &threads in &[1, 2] {
+                let mut session = ort.session(&bytes, threads)?;
+                for rows in [1, 32] {
+                    eprintln!("classifier {} threads={threads} texts={rows}", path.display());
+                    let named = work.tensors(rows)?;
+                    let texts: Vec<&str> = work.texts.iter().cycle().take(rows).map(String::as_str).collect();
+                    let e2e: Option<Box<dyn FnMut() -> Result<()>>> = classifier
+                        .as_ref()
+                        .map(|c| Box::new(move || Ok(drop(c.classify_texts(&texts)?))) as Box<dyn FnMut() -> Result<()>>);
+                    cells.push(cell("reviews-classifier", path, threads, rows, &model, &mut session, &named, e2e, budget)?);
+                }
             }
+            cold_starts.push(cold_start(&ort, path, &bytes, &work.tensors(1)?)?);
+            Ok(())
+        })();
+        if let Err(e) = measured {
+            eprintln!("skipping {}: {e:#}", path.display());
+            skipped.push(serde_json::json!({"model": file_name(path), "reason": format!("{e:#}")}));
         }
-        cold_starts.push(cold_start(&ort, path, &std::fs::read(path)?, &work.tensors(1)?)?);
     }
     let profile = profile_of(options, rankers.first())?;
     let peak = roofline::measure(500);
     let results = serde_json::json!({
         "machine": machine(&ort),
         "latency": cells,
+        "skipped": skipped,
         "cold_start": cold_starts,
         "model_files": model_files(&[&options.movielens, &options.reviews])?,
         "libraries": read_json(&options.sizes),
