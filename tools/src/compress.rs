@@ -62,7 +62,7 @@ pub fn compress(spec: &NetSpec, params: &Params, manifest: &Manifest, calibratio
     let rows: Vec<usize> = (0..calibration.rows).step_by(step).take(request.calibration_rows).collect();
     let inputs = calibration.tensors(&rows);
     let (net, report) = quantize::quantize(spec, params, &inputs, &request.settings)?;
-    let described = format!("{} rows; activations by output error among {}", rows.len(), methods(&request.settings));
+    let described = format!("{} rows; {} by output error", rows.len(), methods(&request.settings));
     let bytes = match request.target {
         Target::Cpu => {
             let bytes = export::int8_model(&net, manifest, &described)?;

@@ -3,9 +3,14 @@
 //! - Tables are int8 initializers gathered as int8 (`Gather(int8 table) -> ...`, never
 //!   `DequantizeLinear(table) -> Gather`, which would dequantize the whole table per call).
 //!   Per-column scales are folded into the next layer; per-row scales are gathered with the rows.
-//! - Every linear layer is `MatMulInteger(int8/uint8 input, int8 weight) -> Cast -> Mul(per-channel
-//!   scale) -> Add(bias)`: tract runs the product on its i32 kernels (QDQ around a float
-//!   `MatMul` would run in f32). A hidden layer's ReLU is its `QuantizeLinear` to uint8.
+//!   Pooled and attention lookups read a float copy of the table made by a `Cast` of the int8
+//!   initializer, which tract folds into a constant when the model loads (for tables up to its
+//!   4 MiB folding budget; larger ones cast the gathered rows instead): int8 on disk, no cast
+//!   per call.
+//! - Every linear layer is `MatMulInteger(int8 input, int8 weight) -> Add(i32 bias) -> Cast ->
+//!   Mul(per-channel scale)`: tract runs the product on its i32 kernels (QDQ around a float
+//!   `MatMul` would run in f32). Hidden activations are `Relu -> QuantizeLinear` to int8 in
+//!   `[0, 127]` (a uint8 operand would cost tract an extra correction product).
 
 use anyhow::Result;
 use dram_core::manifest::FeatureKind;
@@ -34,7 +39,6 @@ pub fn int8_graph(net: &QuantizedNet) -> Result<ModelProto> {
     let axis1 = g.initializer_i64("axes.1", &[1], &[1]);
     let axis2 = g.initializer_i64("axes.2", &[1], &[2]);
     let zero_i8 = g.initializer_i8("zero.i8", &[], &[0]);
-    let zero_u8 = g.initializer_u8("zero.u8", &[], &[0]);
     let unit = g.initializer_f32("scale.unit", &[], &[1.0]);
     let mut pieces = Vec::new();
     for (i, feature) in spec.manifest.features.iter().enumerate() {
@@ -86,14 +90,15 @@ pub fn int8_graph(net: &QuantizedNet) -> Result<ModelProto> {
         let w = &layer.weight;
         let b = g.initializer_i8(&format!("mlp.{i}.weight"), &[w.cols, w.rows], &w.transposed_values());
         let product = g.node("MatMulInteger", &[&x, &b], vec![]);
-        let product = g.node("Cast", &[&product], vec![attr_int("to", TO_FLOAT)]);
+        let bias = g.initializer_i32(&format!("mlp.{i}.bias"), &[w.rows], &layer.integer_bias());
+        let biased = g.node("Add", &[&product, &bias], vec![]);
+        let biased = g.node("Cast", &[&biased], vec![attr_int("to", TO_FLOAT)]);
         let scales = g.initializer_f32(&format!("mlp.{i}.scale"), &[w.rows], &w.scales);
-        let scaled = g.node("Mul", &[&product, &scales], vec![]);
-        let bias = g.initializer_f32(&format!("mlp.{i}.bias"), &[w.rows], &layer.bias);
-        x = g.node("Add", &[&scaled, &bias], vec![]);
+        x = g.node("Mul", &[&biased, &scales], vec![]);
         if let Some((scale, _)) = layer.activation {
+            let relu = g.node("Relu", &[&x], vec![]);
             let s = g.initializer_f32(&format!("mlp.{i}.act_scale"), &[], &[scale]);
-            x = g.node("QuantizeLinear", &[&x, &s, &zero_u8], vec![]);
+            x = g.node("QuantizeLinear", &[&relu, &s, &zero_i8], vec![]);
         }
     }
     let output = &spec.manifest.outputs[0].name;
@@ -101,8 +106,25 @@ pub fn int8_graph(net: &QuantizedNet) -> Result<ModelProto> {
     Ok(g.finish(dram_core::VERSION))
 }
 
-/// `Gather` of int8 rows, cast to float; per-row tables multiplied by their gathered scales.
+/// Tables up to this many values get a float copy folded at load (tract's 4 MiB budget).
+const FOLDED_TABLE_VALUES: usize = (4 << 20) / 4;
+
+/// Float rows of a table for pooling and attention: gathered from the load-time float copy of
+/// the table (`Cast`, times per-row scales) when it fits tract's folding budget, otherwise
+/// int8 rows gathered then cast (and scaled).
 fn gather_float(g: &mut GraphBuilder, table: &str, q: &QMatrix, ids: &str) -> String {
+    if q.values.len() <= FOLDED_TABLE_VALUES {
+        let name = format!("{table}.float");
+        if !g.has_value(&name) {
+            g.node_to("Cast", &[table], &name, vec![attr_int("to", TO_FLOAT)]);
+            if q.axis == ScaleAxis::Row {
+                let units = format!("{table}.units");
+                g.rename_last_output(&units);
+                g.node_to("Mul", &[&units, &format!("{table}.scale")], &name, vec![]);
+            }
+        }
+        return g.node("Gather", &[&name, ids], vec![attr_int("axis", 0)]);
+    }
     let rows = g.node("Gather", &[table, ids], vec![attr_int("axis", 0)]);
     let rows = g.node("Cast", &[&rows], vec![attr_int("to", TO_FLOAT)]);
     if q.axis == ScaleAxis::Row {

@@ -56,6 +56,7 @@ pub fn fp32_model(spec: &NetSpec, params: &Params, manifest: &Manifest) -> Resul
 /// integer kernels. `calibration` names the calibration in the manifest.
 pub fn int8_model(net: &QuantizedNet, manifest: &Manifest, calibration: &str) -> Result<Vec<u8>> {
     let mut proto = int8_graph(net)?;
+    crate::onnx::compact_names(&mut proto);
     let mut manifest = manifest.clone();
     manifest.quantization.weights = NumberFormat::Int8;
     manifest.quantization.activations = NumberFormat::Int8;
@@ -69,6 +70,7 @@ pub fn int8_model(net: &QuantizedNet, manifest: &Manifest, calibration: &str) ->
 /// Exports a quantized network for the `npu` target: QDQ format, `batch` rows.
 pub fn qdq_model(net: &QuantizedNet, manifest: &Manifest, batch: usize, calibration: &str) -> Result<Vec<u8>> {
     let mut proto = qdq_graph(net, batch)?;
+    crate::onnx::compact_names(&mut proto);
     let mut manifest = manifest.clone();
     manifest.quantization.weights = NumberFormat::Int8;
     manifest.quantization.activations = NumberFormat::Int8;

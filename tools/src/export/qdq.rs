@@ -24,7 +24,6 @@ pub fn qdq_graph(net: &QuantizedNet, batch: usize) -> Result<ModelProto> {
     let mut g = GraphBuilder::new("dram");
     declare_inputs(&mut g, spec, Some(batch));
     let zero_i8 = g.initializer_i8("zero.i8", &[], &[0]);
-    let zero_u8 = g.initializer_u8("zero.u8", &[], &[0]);
     let unit = g.initializer_f32("scale.unit", &[], &[1.0]);
     // Tables: per-column tables dequantize to units (scale 1), per-row ones to values.
     let mut tables = std::collections::BTreeMap::new();
@@ -99,13 +98,13 @@ pub fn qdq_graph(net: &QuantizedNet, batch: usize) -> Result<ModelProto> {
         let zeros = g.initializer_i8(&format!("mlp.{i}.zero"), &[w.rows], &vec![0; w.rows]);
         let weight = g.node("DequantizeLinear", &[&raw, &scales, &zeros], vec![attr_int("axis", 1)]);
         let product = g.node("MatMul", &[&x, &weight], vec![]);
-        let bias = g.initializer_f32(&format!("mlp.{i}.bias"), &[w.rows], &layer.bias);
+        let bias = g.initializer_f32(&format!("mlp.{i}.bias"), &[w.rows], &layer.effective_bias());
         x = g.node("Add", &[&product, &bias], vec![]);
         if let Some((scale, _)) = layer.activation {
             let relu = g.node("Relu", &[&x], vec![]);
             let s = g.initializer_f32(&format!("mlp.{i}.act_scale"), &[], &[scale]);
-            let q = g.node("QuantizeLinear", &[&relu, &s, &zero_u8], vec![]);
-            x = g.node("DequantizeLinear", &[&q, &s, &zero_u8], vec![]);
+            let q = g.node("QuantizeLinear", &[&relu, &s, &zero_i8], vec![]);
+            x = g.node("DequantizeLinear", &[&q, &s, &zero_i8], vec![]);
             input_scale = scale;
         }
     }

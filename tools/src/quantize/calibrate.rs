@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::scheme::{fake_i8, fake_u8, I8_MAX, U8_MAX};
+use super::scheme::{fake_i8, fake_relu, I8_MAX, RELU_MAX};
 
 /// How a clipping threshold is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -44,15 +44,15 @@ impl Method {
 pub enum Range {
     /// Symmetric int8: values in `[-t, t]`.
     Signed,
-    /// Unsigned 8-bit after ReLU: values in `[0, t]`; negatives carry no information.
-    Unsigned,
+    /// After ReLU: values in `[0, t]` on int8's `[0, 127]`; negatives carry no information.
+    Relu,
 }
 
 impl Range {
     fn levels(self) -> usize {
         match self {
             Range::Signed => I8_MAX as usize + 1,
-            Range::Unsigned => U8_MAX as usize + 1,
+            Range::Relu => RELU_MAX as usize + 1,
         }
     }
 
@@ -60,7 +60,7 @@ impl Range {
     pub fn scale(self, threshold: f32) -> f32 {
         let top = match self {
             Range::Signed => I8_MAX,
-            Range::Unsigned => U8_MAX,
+            Range::Relu => RELU_MAX,
         };
         if threshold > 0.0 && threshold.is_finite() { threshold / top } else { 1.0 }
     }
@@ -68,7 +68,7 @@ impl Range {
     fn fake(self, x: f32, scale: f32) -> f32 {
         match self {
             Range::Signed => fake_i8(x, scale),
-            Range::Unsigned => fake_u8(x, scale),
+            Range::Relu => fake_relu(x, scale),
         }
     }
 
@@ -76,7 +76,7 @@ impl Range {
     fn magnitudes(self, values: &[f32]) -> Vec<f32> {
         match self {
             Range::Signed => values.iter().map(|v| v.abs()).collect(),
-            Range::Unsigned => values.iter().map(|v| v.max(0.0)).collect(),
+            Range::Relu => values.iter().map(|v| v.max(0.0)).collect(),
         }
     }
 }
@@ -113,7 +113,7 @@ pub fn mse(values: &[f32], range: Range, scale: f32) -> f64 {
     let total: f64 = values
         .iter()
         .map(|&v| {
-            let reference = if range == Range::Unsigned { v.max(0.0) } else { v };
+            let reference = if range == Range::Relu { v.max(0.0) } else { v };
             f64::from(reference - range.fake(v, scale)).powi(2)
         })
         .sum();
@@ -241,13 +241,13 @@ mod tests {
     }
 
     #[test]
-    fn unsigned_range_ignores_negative_values() {
+    fn relu_range_ignores_negative_values() {
         let mut values = uniform(1001);
         values.push(-100.0);
-        assert_eq!(threshold(Method::MinMax, &values, Range::Unsigned), 1.0);
-        assert_eq!(Range::Unsigned.scale(255.0), 1.0);
+        assert_eq!(threshold(Method::MinMax, &values, Range::Relu), 1.0);
+        assert_eq!(Range::Relu.scale(127.0), 1.0);
         // Negative pre-activations are zero after ReLU and after unsigned quantization alike.
-        assert_eq!(mse(&[-3.0, -1.0], Range::Unsigned, 0.1), 0.0);
+        assert_eq!(mse(&[-3.0, -1.0], Range::Relu, 0.1), 0.0);
     }
 
     #[test]

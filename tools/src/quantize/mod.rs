@@ -131,7 +131,7 @@ pub fn quantize(spec: &NetSpec, params: &Params, calibration: &[Tensor], setting
             let values: Vec<f32> = float_layers.iter().flat_map(|ls| ls[l].clone()).collect();
             let mut best = (f64::INFINITY, net.layers[l].activation);
             for &method in &settings.methods {
-                let scale = Range::Unsigned.scale(calibrate::threshold(method, &values, Range::Unsigned));
+                let scale = Range::Relu.scale(calibrate::threshold(method, &values, Range::Relu));
                 net.layers[l].activation = Some((scale, method));
                 net.refold(params)?;
                 let e = error(&net)?;
@@ -220,7 +220,7 @@ fn initial(
     for l in 0..layer_count {
         let activation = (l + 1 < layer_count).then(|| {
             let values: Vec<f32> = float_layers.iter().flat_map(|ls| ls[l].clone()).collect();
-            (Range::Unsigned.scale(calibrate::threshold(Method::MinMax, &values, Range::Unsigned)), Method::MinMax)
+            (Range::Relu.scale(calibrate::threshold(Method::MinMax, &values, Range::Relu)), Method::MinMax)
         });
         let w = &params[&format!("mlp.{l}.weight")];
         let b = &params[&format!("mlp.{l}.bias")];
@@ -295,7 +295,7 @@ fn tensor_reports(
             Site::Activation(l) => {
                 let (scale, method) = net.layers[*l].activation.expect("hidden layer");
                 let float: Vec<f32> = float_layers.iter().flat_map(|ls| ls[*l].iter().map(|v| v.max(0.0)).collect::<Vec<_>>()).collect();
-                let fake: Vec<f32> = float.iter().map(|v| scheme::fake_u8(*v, scale)).collect();
+                let fake: Vec<f32> = float.iter().map(|v| scheme::fake_relu(*v, scale)).collect();
                 (method.name(), relative_error(&float, &fake))
             }
         };

@@ -42,9 +42,9 @@ impl PieceQuant {
     }
 }
 
-/// One linear layer in int8: `y = s_w[o] * sum_k W_q[o, k] x_q[k] + b[o]`, where `x_q` are the
-/// int8 (first layer) or uint8 (later layers) inputs and `W_q` quantizes `W[o, k] * s_x[k]` per
-/// output channel.
+/// One linear layer in int8: `y = s_w[o] * (sum_k W_q[o, k] x_q[k] + b_q[o])`, where `x_q` are
+/// the int8 inputs (post-ReLU ones in `[0, 127]`), `W_q` quantizes `W[o, k] * s_x[k]` per output
+/// channel and `b_q = round(b / s_w)` is the bias in the accumulator's units (added in i32).
 #[derive(Debug, Clone, PartialEq)]
 pub struct QLayer {
     /// The folded weight `W ⊙ s_x`, `(out, in)`, per-row (output channel) scales.
@@ -53,11 +53,21 @@ pub struct QLayer {
     pub bias: Vec<f32>,
     /// The scale of each input column (`s_x`).
     pub input_scales: Vec<f32>,
-    /// For hidden layers: the uint8 scale of the ReLU output and how it was chosen.
+    /// For hidden layers: the int8 scale of the ReLU output and how it was chosen.
     pub activation: Option<(f32, Method)>,
 }
 
 impl QLayer {
+    /// The bias in accumulator units: `round(b[o] / s_w[o])`.
+    pub fn integer_bias(&self) -> Vec<i32> {
+        self.bias.iter().zip(&self.weight.scales).map(|(b, s)| super::scheme::round_half_even(b / s) as i32).collect()
+    }
+
+    /// The bias the integer graph effectively adds: `s_w[o] * b_q[o]`.
+    pub fn effective_bias(&self) -> Vec<f32> {
+        self.integer_bias().iter().zip(&self.weight.scales).map(|(b, s)| *b as f32 * s).collect()
+    }
+
     /// Quantizes float weights `(out, in)` for inputs with the given column scales.
     pub fn new(weight: &Param, bias: &Param, input_scales: Vec<f32>, activation: Option<(f32, Method)>) -> QLayer {
         let (out, fan_in) = (weight.shape[0], weight.shape[1]);

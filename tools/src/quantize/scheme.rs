@@ -4,8 +4,9 @@
 
 /// The largest magnitude of a symmetric int8 value.
 pub const I8_MAX: f32 = 127.0;
-/// The largest unsigned 8-bit value (post-ReLU activations).
-pub const U8_MAX: f32 = 255.0;
+/// The largest value of a post-ReLU activation: int8 in `[0, 127]` (not uint8: tract shifts a
+/// uint8 operand to int8 with an extra correction product per call).
+pub const RELU_MAX: f32 = 127.0;
 
 /// Rounds half to even, as ONNX `QuantizeLinear` does.
 ///
@@ -40,10 +41,9 @@ pub fn quantize_i8(x: f32, scale: f32) -> i8 {
     round_half_even(x * scale.recip()).clamp(-I8_MAX - 1.0, I8_MAX) as i8
 }
 
-/// `x` as an unsigned 8-bit value at `scale` with zero point 0: negative values saturate to 0,
-/// which makes quantizing a pre-activation also apply its ReLU.
-pub fn quantize_u8(x: f32, scale: f32) -> u8 {
-    round_half_even(x * scale.recip()).clamp(0.0, U8_MAX) as u8
+/// ReLU of `x` as an int8 value in `[0, 127]` at `scale`.
+pub fn quantize_relu(x: f32, scale: f32) -> i8 {
+    round_half_even(x.max(0.0) * scale.recip()).clamp(0.0, RELU_MAX) as i8
 }
 
 /// Quantize-then-dequantize with a signed range (what the int8 graph computes in effect).
@@ -51,9 +51,9 @@ pub fn fake_i8(x: f32, scale: f32) -> f32 {
     f32::from(quantize_i8(x, scale)) * scale
 }
 
-/// Quantize-then-dequantize with the unsigned post-ReLU range.
-pub fn fake_u8(x: f32, scale: f32) -> f32 {
-    f32::from(quantize_u8(x, scale)) * scale
+/// Quantize-then-dequantize of ReLU(x).
+pub fn fake_relu(x: f32, scale: f32) -> f32 {
+    f32::from(quantize_relu(x, scale)) * scale
 }
 
 /// Which axis of a 2-D tensor shares one scale.
@@ -168,9 +168,9 @@ mod tests {
         assert_eq!(quantize_i8(-1.25, s), -2);
         assert_eq!(quantize_i8(1000.0, s), 127);
         assert_eq!(quantize_i8(-1000.0, s), -128);
-        assert_eq!(quantize_u8(-3.0, s), 0);
-        assert_eq!(quantize_u8(200.0, s), 255);
-        assert_eq!(fake_u8(0.3, 0.25), 0.25);
+        assert_eq!(quantize_relu(-3.0, s), 0);
+        assert_eq!(quantize_relu(200.0, s), 127);
+        assert_eq!(fake_relu(0.3, 0.25), 0.25);
         assert_eq!(symmetric_scale(0.0), 1.0);
         assert_eq!(symmetric_scale(12.7), 0.1);
     }

@@ -8,7 +8,7 @@ use anyhow::Result;
 use dram_core::Tensor;
 
 use super::model::{PieceQuant, QuantizedNet};
-use super::scheme::{quantize_i8, quantize_u8, round_half_even, ScaleAxis, I8_MAX};
+use super::scheme::{quantize_i8, quantize_relu, round_half_even, ScaleAxis, I8_MAX};
 use crate::arch::{Param, Params};
 use crate::reference;
 
@@ -125,6 +125,7 @@ impl<'a> Simulator<'a> {
             let w = &layer.weight;
             let quantized = enabled.has(&Site::Weight(i));
             let float_w = &self.params[&format!("mlp.{i}.weight")].data;
+            let bias = if quantized { layer.integer_bias().iter().zip(&w.scales).map(|(b, s)| *b as f32 * s).collect() } else { layer.bias.clone() };
             let y: Vec<f32> = (0..w.rows)
                 .map(|o| {
                     let row = o * w.cols;
@@ -133,12 +134,12 @@ impl<'a> Simulator<'a> {
                     } else {
                         (0..w.cols).map(|k| float_w[row + k] * layer.input_scales[k] * x[k]).sum()
                     };
-                    acc + layer.bias[o]
+                    acc + bias[o]
                 })
                 .collect();
             if let Some((scale, _)) = layer.activation {
                 x = if enabled.has(&Site::Activation(i)) {
-                    y.iter().map(|v| f32::from(quantize_u8(*v, scale))).collect()
+                    y.iter().map(|v| f32::from(quantize_relu(*v, scale))).collect()
                 } else {
                     y.iter().map(|v| v.max(0.0) / scale).collect()
                 };
