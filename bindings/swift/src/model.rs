@@ -26,6 +26,17 @@ impl DramModel {
         Ok(Arc::new(DramModel { inner: Arc::new(dram_core::Model::from_bytes(&bytes)?) }))
     }
 
+    /// Loads a model from bytes only if it carries a valid Ed25519 signature by `public_key`
+    /// (the 32 raw bytes `dram keygen` writes, hex-decoded). Use it for downloaded models.
+    /// `InvalidModel` for an unsigned, foreign-signed or modified file; `InvalidInput` for a
+    /// malformed key.
+    ///
+    /// Swift: `try DramModel.fromBytesVerified(bytes: data, publicKey: pinnedKey)`.
+    #[uniffi::constructor]
+    pub fn from_bytes_verified(bytes: Vec<u8>, public_key: Vec<u8>) -> Result<Arc<DramModel>, DramError> {
+        Ok(Arc::new(DramModel { inner: Arc::new(dram_core::Model::load_verified(&bytes, &public_key)?) }))
+    }
+
     /// The task the manifest declares: `"ranker"` or `"classifier"`.
     pub fn task(&self) -> String {
         self.inner.manifest().task.as_str().to_owned()

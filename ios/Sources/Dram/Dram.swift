@@ -856,6 +856,24 @@ public static func fromBytes(bytes: Data)throws  -> DramModel  {
 }
     
     /**
+     * Loads a model from bytes only if it carries a valid Ed25519 signature by `public_key`
+     * (the 32 raw bytes `dram keygen` writes, hex-decoded). Use it for downloaded models.
+     * `InvalidModel` for an unsigned, foreign-signed or modified file; `InvalidInput` for a
+     * malformed key.
+     *
+     * Swift: `try DramModel.fromBytesVerified(bytes: data, publicKey: pinnedKey)`.
+     */
+public static func fromBytesVerified(bytes: Data, publicKey: Data)throws  -> DramModel  {
+    return try  FfiConverterTypeDramModel_lift(try rustCallWithError(FfiConverterTypeDramError_lift) {
+        uniffiCallStatus in
+    uniffi_dram_ffi_fn_constructor_drammodel_from_bytes_verified(
+        FfiConverterData.lower(bytes),
+        FfiConverterData.lower(publicKey),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Loads a model file.
      */
 public static func fromFile(path: String)throws  -> DramModel  {
@@ -1987,6 +2005,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dram_ffi_checksum_constructor_drammodel_from_bytes() != 57622) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dram_ffi_checksum_constructor_drammodel_from_bytes_verified() != 29231) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dram_ffi_checksum_constructor_drammodel_from_file() != 33174) {
