@@ -99,31 +99,7 @@ pub fn evaluate(model: &Model, data: &Dataset) -> Result<Quality> {
 /// the data (candidate features from each row; context and history from the first row),
 /// after a warm-up.
 pub fn rank_latency(model: std::sync::Arc<Model>, reader: &RowReader<'_>, rows: &[usize], iterations: usize) -> Result<(f64, f64)> {
-    let first = reader.row(rows[0]);
-    let mut history = History::new(first.events.len().max(1))?;
-    for e in &first.events {
-        history.record(e.clone())?;
-    }
-    let ranker = Ranker::new(model, history)?;
-    ranker.set_context(first.context.clone());
-    let candidates: Vec<Candidate> = rows
-        .iter()
-        .map(|&i| {
-            let r = reader.row(i);
-            Candidate { item: r.item, features: r.candidate }
-        })
-        .collect();
-    for _ in 0..20 {
-        ranker.rank(&candidates)?;
-    }
-    let mut times: Vec<f64> = (0..iterations)
-        .map(|_| {
-            let started = Instant::now();
-            ranker.rank(&candidates).map(|_| started.elapsed().as_secs_f64() * 1e6)
-        })
-        .collect::<Result<_, _>>()?;
-    times.sort_by(f64::total_cmp);
-    Ok((times[times.len() / 2], times[(times.len() * 99 / 100).min(times.len() - 1)]))
+    Ok(rank_latencies(&[model], reader, rows, iterations)?[0])
 }
 
 /// [`rank_latency`] of several models on the same candidates, interleaved (one call of each per

@@ -57,13 +57,8 @@ pub fn fp32_model(spec: &NetSpec, params: &Params, manifest: &Manifest) -> Resul
 pub fn int8_model(net: &QuantizedNet, manifest: &Manifest, calibration: &str) -> Result<Vec<u8>> {
     let mut proto = int8_graph(net)?;
     crate::onnx::compact_names(&mut proto);
-    let mut manifest = manifest.clone();
-    manifest.quantization.weights = NumberFormat::Int8;
-    manifest.quantization.activations = NumberFormat::Int8;
-    manifest.quantization.per_channel = true;
-    manifest.quantization.calibration = Some(calibration.to_string());
-    manifest.quantization.target = Target::Cpu.as_str().into();
-    dram_core::model_file::embed_manifest(&mut proto, &manifest).context("embedding the manifest")?;
+    dram_core::model_file::embed_manifest(&mut proto, &int8_manifest(manifest, Target::Cpu, calibration))
+        .context("embedding the manifest")?;
     Ok(dram_core::model_file::encode(&proto))
 }
 
@@ -71,13 +66,8 @@ pub fn int8_model(net: &QuantizedNet, manifest: &Manifest, calibration: &str) ->
 pub fn qdq_model(net: &QuantizedNet, manifest: &Manifest, batch: usize, calibration: &str) -> Result<Vec<u8>> {
     let mut proto = qdq_graph(net, batch)?;
     crate::onnx::compact_names(&mut proto);
-    let mut manifest = manifest.clone();
-    manifest.quantization.weights = NumberFormat::Int8;
-    manifest.quantization.activations = NumberFormat::Int8;
-    manifest.quantization.per_channel = true;
-    manifest.quantization.calibration = Some(calibration.to_string());
-    manifest.quantization.target = Target::Npu.as_str().into();
-    dram_core::model_file::embed_manifest(&mut proto, &manifest).context("embedding the manifest")?;
+    dram_core::model_file::embed_manifest(&mut proto, &int8_manifest(manifest, Target::Npu, calibration))
+        .context("embedding the manifest")?;
     Ok(dram_core::model_file::encode(&proto))
 }
 
@@ -96,4 +86,15 @@ pub fn weight_only_model(spec: &NetSpec, params: &Params, manifest: &Manifest, b
     manifest.quantization.target = Target::Coreml.as_str().into();
     dram_core::model_file::embed_manifest(&mut proto, &manifest).context("embedding the manifest")?;
     Ok(dram_core::model_file::encode(&proto))
+}
+
+/// `manifest` describing an int8 model (per-channel weights, int8 activations) for `target`.
+fn int8_manifest(manifest: &Manifest, target: Target, calibration: &str) -> Manifest {
+    let mut manifest = manifest.clone();
+    manifest.quantization.weights = NumberFormat::Int8;
+    manifest.quantization.activations = NumberFormat::Int8;
+    manifest.quantization.per_channel = true;
+    manifest.quantization.calibration = Some(calibration.to_string());
+    manifest.quantization.target = target.as_str().into();
+    manifest
 }
