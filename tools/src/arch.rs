@@ -69,6 +69,15 @@ impl NetSpec {
         self.table(self.manifest.feature(item_feature)?)
     }
 
+    /// The table a feature's ids index: its own, or for a sequence its item feature's; `None`
+    /// for numeric features.
+    pub fn lookup_table(&self, feature: &FeatureSpec) -> Option<Table> {
+        match &feature.kind {
+            FeatureKind::Sequence { .. } => self.sequence_table(feature),
+            _ => self.table(feature),
+        }
+    }
+
     /// Every embedding table, in feature order.
     pub fn tables(&self) -> Vec<Table> {
         self.manifest.features.iter().filter_map(|f| self.table(f)).collect()
@@ -78,8 +87,7 @@ impl NetSpec {
     pub fn feature_width(&self, feature: &FeatureSpec) -> usize {
         match &feature.kind {
             FeatureKind::Numeric { .. } => 1,
-            FeatureKind::Sequence { .. } => self.sequence_table(feature).map_or(0, |t| t.dim),
-            _ => self.table(feature).map_or(0, |t| t.dim),
+            _ => self.lookup_table(feature).map_or(0, |t| t.dim),
         }
     }
 

@@ -112,47 +112,30 @@ pub fn quantize(spec: &NetSpec, params: &Params, calibration: &[Tensor], setting
     for i in 0..net.pieces.len() {
         if let PieceQuant::Calibrated { .. } = net.pieces[i] {
             let values: Vec<f32> = float_pieces.iter().flat_map(|p| p[i].clone()).collect();
-            let mut best = (f64::INFINITY, net.pieces[i].clone());
-            for &method in &settings.methods {
-                let scale = Range::Signed.scale(calibrate::threshold(method, &values, Range::Signed));
-                net.pieces[i] = PieceQuant::Calibrated { scale, method };
-                net.refold(params)?;
-                let e = error(&net)?;
-                if e < best.0 {
-                    best = (e, net.pieces[i].clone());
-                }
-            }
-            net.pieces[i] = best.1;
-            net.refold(params)?;
+            let set = |net: &mut QuantizedNet, scale, method| net.pieces[i] = PieceQuant::Calibrated { scale, method };
+            choose_scale(&mut net, params, settings, &values, Range::Signed, set, &error)?;
         }
     }
     for l in 0..net.layers.len() {
         if net.layers[l].activation.is_some() {
             let values: Vec<f32> = float_layers.iter().flat_map(|ls| ls[l].clone()).collect();
-            let mut best = (f64::INFINITY, net.layers[l].activation);
-            for &method in &settings.methods {
-                let scale = Range::Relu.scale(calibrate::threshold(method, &values, Range::Relu));
-                net.layers[l].activation = Some((scale, method));
-                net.refold(params)?;
-                let e = error(&net)?;
-                if e < best.0 {
-                    best = (e, net.layers[l].activation);
-                }
-            }
-            net.layers[l].activation = best.1;
-            net.refold(params)?;
+            let set = |net: &mut QuantizedNet, scale, method| net.layers[l].activation = Some((scale, method));
+            choose_scale(&mut net, params, settings, &values, Range::Relu, set, &error)?;
         }
     }
 
     let before = error(&net)?;
+    let mut current = before;
     let mut corrected = Vec::new();
     if settings.bias_correction {
         for l in 0..net.layers.len() {
             let shift = mean_shift(&net, params, calibration, &float_layers, l)?;
             let mut trial = net.clone();
             trial.layers[l].bias.iter_mut().zip(&shift).for_each(|(b, s)| *b -= s);
-            if error(&trial)? < error(&net)? {
+            let e = error(&trial)?;
+            if e < current {
                 net = trial;
+                current = e;
                 corrected.push(l);
             }
         }
@@ -169,6 +152,34 @@ pub fn quantize(spec: &NetSpec, params: &Params, calibration: &[Tensor], setting
         int8_weight_bytes: net.stored_bytes(),
     };
     Ok((net, report))
+}
+
+/// Sets one activation's scale (via `set`) to each method's threshold for `values` in turn and
+/// keeps the one whose model-output error is lowest (the first on a tie).
+fn choose_scale(
+    net: &mut QuantizedNet,
+    params: &Params,
+    settings: &Settings,
+    values: &[f32],
+    range: Range,
+    set: impl Fn(&mut QuantizedNet, f32, Method),
+    error: &dyn Fn(&QuantizedNet) -> Result<f64>,
+) -> Result<()> {
+    let mut best: Option<(f64, f32, Method)> = None;
+    for &method in &settings.methods {
+        let scale = range.scale(calibrate::threshold(method, values, range));
+        set(net, scale, method);
+        net.refold(params)?;
+        let e = error(net)?;
+        if best.is_none_or(|(b, _, _)| e < b) {
+            best = Some((e, scale, method));
+        }
+    }
+    if let Some((_, scale, method)) = best {
+        set(net, scale, method);
+        net.refold(params)?;
+    }
+    Ok(())
 }
 
 /// Tables quantized, pieces and activations at their min-max scales, weights folded.
@@ -203,11 +214,7 @@ fn initial(
     let mut pieces = Vec::new();
     for (i, f) in spec.manifest.features.iter().enumerate() {
         pieces.push(if QuantizedNet::is_unit_piece(spec, &tables, i) {
-            let t = match f.kind {
-                dram_core::manifest::FeatureKind::Sequence { .. } => spec.sequence_table(f),
-                _ => spec.table(f),
-            }
-            .expect("unit pieces have tables");
+            let t = spec.lookup_table(f).expect("unit pieces have tables");
             PieceQuant::Units { scales: tables[&t.param].scales.clone() }
         } else {
             let values: Vec<f32> = float_pieces.iter().flat_map(|p| p[i].clone()).collect();
@@ -256,7 +263,8 @@ fn tensor_reports(
     let mut out = Vec::new();
     for site in sim::sites(net) {
         let only = Enabled::Only([site.clone()].into());
-        let logits = Simulator::new(net, params, &only).logits(calibration, &only)?;
+        let simulator = Simulator::new(net, params, &only);
+        let logits = simulator.logits(calibration, &only)?;
         let (scheme, relative) = match &site {
             Site::Table(name) => {
                 let q = &net.tables[name];
@@ -265,7 +273,6 @@ fn tensor_reports(
             }
             Site::Piece(i) => {
                 let float: Vec<f32> = float_pieces.iter().flat_map(|p| p[*i].clone()).collect();
-                let simulator = Simulator::new(net, params, &only);
                 let scales = net.pieces[*i].column_scales(net.spec.feature_width(&net.spec.manifest.features[*i]));
                 let offset: usize = net.spec.manifest.features[..*i].iter().map(|f| net.spec.feature_width(f)).sum();
                 // The first layer's input under this site alone, back in float units.

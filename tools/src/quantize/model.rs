@@ -5,12 +5,11 @@
 use std::collections::BTreeMap;
 
 use anyhow::{anyhow, Result};
-use dram_core::manifest::FeatureKind;
 use serde::Serialize;
 
 use super::calibrate::Method;
 use super::scheme::{QMatrix, ScaleAxis};
-use crate::arch::{NetSpec, Param, Params, Pooling};
+use crate::arch::{NetSpec, Param, Params};
 
 /// How the MLP input piece of one feature becomes int8.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -101,26 +100,11 @@ pub struct QuantizedNet {
 }
 
 impl QuantizedNet {
-    /// The table a feature's piece comes from, if any.
-    pub fn piece_table(&self, feature_index: usize) -> Option<&QMatrix> {
-        let feature = &self.spec.manifest.features[feature_index];
-        let table = match feature.kind {
-            FeatureKind::Numeric { .. } => None,
-            FeatureKind::Sequence { .. } => self.spec.sequence_table(feature),
-            _ => self.spec.table(feature),
-        }?;
-        self.tables.get(&table.param)
-    }
-
     /// Whether a feature's piece is a (pooled) table lookup whose table has per-column scales.
     pub fn is_unit_piece(spec: &NetSpec, tables: &BTreeMap<String, QMatrix>, feature_index: usize) -> bool {
-        let feature = &spec.manifest.features[feature_index];
-        let table = match feature.kind {
-            FeatureKind::Numeric { .. } => None,
-            FeatureKind::Sequence { .. } => spec.sequence_table(feature),
-            _ => spec.table(feature),
-        };
-        table.and_then(|t| tables.get(&t.param)).is_some_and(|q| q.axis == ScaleAxis::Column)
+        spec.lookup_table(&spec.manifest.features[feature_index])
+            .and_then(|t| tables.get(&t.param))
+            .is_some_and(|q| q.axis == ScaleAxis::Column)
     }
 
     /// The column scales of the first layer's input (every piece's, concatenated).
@@ -160,12 +144,6 @@ impl QuantizedNet {
         let layers: usize = self.layers.iter().map(|l| l.weight.values.len() + 4 * (l.weight.scales.len() + l.bias.len())).sum();
         let attention: usize = self.attention.values().map(|a| 4 * a.data.len()).sum();
         tables + layers + attention
-    }
-
-    /// Whether the feature at `index` is a sequence pooled by target attention.
-    pub fn is_attention(&self, index: usize) -> bool {
-        let f = &self.spec.manifest.features[index];
-        matches!(f.kind, FeatureKind::Sequence { .. }) && self.spec.pooling_of(f) == Pooling::Attention
     }
 }
 

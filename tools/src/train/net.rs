@@ -54,12 +54,8 @@ impl Net {
         let names: Vec<String> = spec.tables().into_iter().map(|t| t.param).collect();
         let mut input_tables = Vec::new();
         for feature in &spec.manifest.features {
-            let table = match &feature.kind {
-                FeatureKind::Sequence { .. } => spec.sequence_table(feature),
-                FeatureKind::Numeric { .. } => None,
-                _ => spec.table(feature),
-            }
-            .map(|t| names.iter().position(|n| *n == t.param).expect("table listed"));
+            let table =
+                spec.lookup_table(feature).map(|t| names.iter().position(|n| *n == t.param).expect("table listed"));
             for input in feature.graph_inputs() {
                 let is_ids = input.dtype == dram_core::manifest::DType::I64;
                 input_tables.push(if is_ids { table } else { None });
