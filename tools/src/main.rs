@@ -463,23 +463,11 @@ fn main() -> Result<()> {
         }
         Command::PrepareMovielens { dir, out } => {
             let (train, valid, test) = data::movielens::prepare(&dir)?;
-            std::fs::create_dir_all(&out)?;
-            for (name, table) in [("train", &train), ("valid", &valid), ("test", &test)] {
-                let path = out.join(format!("{name}.csv"));
-                data::write_csv(table, &path)?;
-                eprintln!("wrote {} ({} rows)", path.display(), table.rows());
-            }
-            Ok(())
+            write_splits(&out, [("train", &train), ("valid", &valid), ("test", &test)])
         }
         Command::PrepareReviews { data: path, out } => {
             let (train, valid, test) = data::reviews::prepare(&path)?;
-            std::fs::create_dir_all(&out)?;
-            for (name, table) in [("train", &train), ("valid", &valid), ("test", &test)] {
-                let path = out.join(format!("{name}.csv"));
-                data::write_csv(table, &path)?;
-                eprintln!("wrote {} ({} rows)", path.display(), table.rows());
-            }
-            Ok(())
+            write_splits(&out, [("train", &train), ("valid", &valid), ("test", &test)])
         }
         Command::FinetuneTextTeacher(args) => {
             let out = args.out.clone();
@@ -574,6 +562,17 @@ fn export(checkpoint_dir: &Path, out: &Path, int8: bool, args: &CompressArgs) ->
     };
     std::fs::write(out, &bytes).with_context(|| format!("writing {}", out.display()))?;
     eprintln!("wrote {} ({} bytes, target {})", out.display(), bytes.len(), args.target.as_str());
+    Ok(())
+}
+
+/// Writes prepared splits as `<out>/<name>.csv`.
+fn write_splits(out: &Path, splits: [(&str, &data::Table); 3]) -> Result<()> {
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    for (name, table) in splits {
+        let path = out.join(format!("{name}.csv"));
+        data::write_csv(table, &path)?;
+        eprintln!("wrote {} ({} rows)", path.display(), table.rows());
+    }
     Ok(())
 }
 
