@@ -67,6 +67,15 @@ fn train_distill_export_eval_inspect_on_csv() {
     assert!(quality["ndcg10"].as_f64().unwrap() > 0.0);
     let inspect = ok(&["inspect", &d("student.onnx")]);
     assert!(inspect.contains("loads in dram-core") && inspect.contains("\"teacher\""), "{inspect}");
+    // Int8 through the CLI: the checkpoint's own config reads the calibration CSV; the file
+    // lints clean for the cpu target and evaluates; int8 without calibration data says so.
+    ok(&["quantize", "--checkpoint", &d("s"), "--calibration", &valid, "--out", &d("int8.onnx"), "--report", &d("int8.json")]);
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(dir.join("int8.json")).unwrap()).unwrap();
+    assert!(report["tensors"].as_array().is_some_and(|t| !t.is_empty()), "{report}");
+    assert!(ok(&["lint", &d("int8.onnx"), "--target", "cpu"]).contains("nothing the cpu target cannot run"));
+    ok(&["eval", "--model", &d("int8.onnx"), "--data", &test, "--config", &student_cfg]);
+    let out = dram(&["quantize", "--checkpoint", &d("s"), "--out", &d("x.onnx")]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("int8 needs a calibration set"));
     // The teacher and the student read the same CSV columns but are different models.
     assert!(std::fs::metadata(dir.join("teacher.onnx")).unwrap().len() > 5 * std::fs::metadata(dir.join("student.onnx")).unwrap().len());
     std::fs::remove_dir_all(dir).unwrap();

@@ -144,3 +144,12 @@ fn fp32_cpu_and_npu_exports_score_the_same_in_onnxruntime() {
     assert!(out.status.success(), "ONNX Runtime disagrees with dram-core:\n{report}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn an_empty_calibration_set_is_refused_with_what_to_pass() {
+    let t = trained_student();
+    let empty = Dataset { inputs: Vec::new(), labels: Vec::new(), groups: Vec::new(), teacher: None, rows: 0 };
+    let err = dram_tools::compress::compress(&t.spec, &t.params, &t.manifest, &empty, &Default::default()).unwrap_err();
+    assert!(err.to_string().contains("calibration set is empty"), "{err}");
+    assert!(err.to_string().contains("validation split"), "{err}");
+}
