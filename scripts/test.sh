@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 # On CI (a fresh machine) install what the suites need; locally, run it once by hand.
+# CI builds once, so incremental-compilation caches would only cost disk.
 if [[ "${CI:-}" == "true" ]]; then
     ./scripts/install-deps.sh
+    export CARGO_INCREMENTAL=0
 fi
 
 echo "== Rust workspace"
