@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use dram_core::manifest::Task;
-use dram_core::{Candidate, History, Model, Ranker};
+use dram_core::{Candidate, Classifier, Features, History, Model, Ranker};
 use serde::Serialize;
 
 use crate::dataset::{Dataset, RowReader};
@@ -127,11 +127,38 @@ pub fn rank_latencies(models: &[std::sync::Arc<Model>], reader: &RowReader<'_>, 
         }
         rankers.push(ranker);
     }
-    let mut times = vec![Vec::with_capacity(iterations); models.len()];
+    interleaved(rankers.len(), iterations, |m| rankers[m].rank(&candidates).map(drop))
+}
+
+/// [`rank_latencies`] for classifier models: `(p50, p99)` in microseconds of one
+/// [`Classifier::predict`] call on the features of `rows` (candidate and context scope alike),
+/// models interleaved, after a warm-up. One row per call is the latency of classifying one
+/// review.
+pub fn classify_latencies(models: &[std::sync::Arc<Model>], reader: &RowReader<'_>, rows: &[usize], iterations: usize) -> Result<Vec<(f64, f64)>> {
+    let features: Vec<Features> = rows
+        .iter()
+        .map(|&i| {
+            let r = reader.row(i);
+            r.candidate.into_iter().chain(r.context).collect()
+        })
+        .collect();
+    let classifiers = models.iter().map(|m| Classifier::new(m.clone())).collect::<Result<Vec<_>, _>>()?;
+    for c in &classifiers {
+        for _ in 0..20 {
+            c.predict(&features)?;
+        }
+    }
+    interleaved(classifiers.len(), iterations, |m| classifiers[m].predict(&features).map(drop))
+}
+
+/// `(p50, p99)` in microseconds of `call(m)` for each of `models` models, one call of each per
+/// iteration.
+fn interleaved(models: usize, iterations: usize, call: impl Fn(usize) -> dram_core::Result<()>) -> Result<Vec<(f64, f64)>> {
+    let mut times = vec![Vec::with_capacity(iterations); models];
     for _ in 0..iterations {
-        for (ranker, t) in rankers.iter().zip(times.iter_mut()) {
+        for (m, t) in times.iter_mut().enumerate() {
             let started = Instant::now();
-            ranker.rank(&candidates)?;
+            call(m)?;
             t.push(started.elapsed().as_secs_f64() * 1e6);
         }
     }

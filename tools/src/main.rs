@@ -209,7 +209,8 @@ enum Command {
         compress: CompressArgs,
     },
     /// `Ranker::rank` latency of model files on the same candidates, interleaved in one run
-    /// (candidate features from the first rows of the data; context and history from the first).
+    /// (candidate features from the first rows of the data; context and history from the first);
+    /// for classifiers, `Classifier::predict` of the first `--candidates` rows per call.
     Latency {
         /// Model files (same features).
         #[arg(long, required = true)]
@@ -331,6 +332,26 @@ enum Command {
     },
     /// Fine-tune a BERT teacher (scripts/fetch-minilm.sh) on prepared text; resumable; caches logits.
     FinetuneTextTeacher(FinetuneArgs),
+    /// Per-review latency of a fine-tuned text teacher (exported to <teacher>/teacher.onnx and
+    /// run by dram-core's Session) against student model files (dram-core's Classifier),
+    /// interleaved review by review in one run.
+    TextLatency {
+        /// Output directory of `finetune-text-teacher`.
+        #[arg(long)]
+        teacher: PathBuf,
+        /// Student model files.
+        #[arg(long, required = true)]
+        model: Vec<PathBuf>,
+        /// Data holding the texts (the first --texts non-empty ones are timed).
+        #[arg(long)]
+        data: PathBuf,
+        /// Text column.
+        #[arg(long, default_value = "text")]
+        text_column: String,
+        /// Reviews timed.
+        #[arg(long, default_value_t = 200)]
+        texts: usize,
+    },
     /// Regenerate the shared test vectors (fixture models and JSON cases).
     Fixtures {
         /// Output directory.
@@ -367,7 +388,10 @@ fn main() -> Result<()> {
             let table = read_table(&data, &config)?;
             let reader = dram_tools::dataset::RowReader::new(models[0].manifest(), &Binding::of(&config), &table)?;
             let rows: Vec<usize> = (0..candidates.min(table.rows())).collect();
-            let latencies = eval::rank_latencies(&models, &reader, &rows, iterations)?;
+            let latencies = match models[0].manifest().task {
+                dram_core::manifest::Task::Ranker => eval::rank_latencies(&models, &reader, &rows, iterations)?,
+                dram_core::manifest::Task::Classifier => eval::classify_latencies(&models, &reader, &rows, iterations)?,
+            };
             let base = latencies[0].0;
             let entries: Vec<serde_json::Value> = model
                 .iter()
@@ -479,6 +503,14 @@ fn main() -> Result<()> {
                 println!("item table {rows:>9} rows: {rate:>9.0} samples/s (epoch incl. one validation pass)");
             }
             println!("1M-row / 10k-row throughput ratio: {:.2}", results[1].1 / results[0].1);
+            Ok(())
+        }
+        Command::TextLatency { teacher, model, data, text_column, texts } => {
+            let table = data::read(&data)?;
+            let column = table.column(&text_column).with_context(|| format!("{}", data.display()))?;
+            let texts: Vec<String> = (0..table.rows()).map(|i| column.text(i)).filter(|t| !t.is_empty()).take(texts).collect();
+            let timings = dram_tools::text::latency::compare(&teacher, &model, &texts)?;
+            println!("{}", serde_json::to_string_pretty(&serde_json::json!({"texts": texts.len(), "models": timings}))?);
             Ok(())
         }
         Command::Fixtures { out } => dram_tools::fixtures::write(&out),

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use dram_tools::config::Config;
 use dram_tools::data::{Column, Table};
-use dram_tools::dataset::Dataset;
+use dram_tools::compress::{compress, Request};
+use dram_tools::dataset::{Binding, Dataset, RowReader};
 use dram_tools::rng::Rng;
 use dram_tools::train::{self, net::Net, DistillSettings, Objective};
 
@@ -86,9 +87,23 @@ fn trains_distils_exports_and_classifies() {
     assert!(quality.macro_f1.unwrap() > 0.8, "{quality:?}");
     assert!(quality.auc.unwrap() > 0.9, "{quality:?}");
 
-    let classifier = dram_core::Classifier::new(model).unwrap();
+    let classifier = dram_core::Classifier::new(model.clone()).unwrap();
     let top = &classifier.classify_text("Love it, gorgeous and comfortable!").unwrap()[0];
     assert_eq!(top.0, "positive", "{top:?}");
     let top = &classifier.classify_text("Terrible, it broke. Refund please").unwrap()[0];
     assert_eq!(top.0, "negative", "{top:?}");
+
+    // The text student in int8, calibrated on validation: smaller, about as good.
+    let params = student.params().unwrap();
+    let int8 = compress(&student.spec, &params, &manifest, &valid, &Request::default()).unwrap().bytes;
+    assert!(int8.len() * 2 < bytes.len(), "int8 {} bytes vs fp32 {}", int8.len(), bytes.len());
+    let int8_model = Arc::new(dram_core::Model::from_bytes(&int8).unwrap());
+    let int8_quality = dram_tools::eval::evaluate(&int8_model, &test).unwrap();
+    assert!(int8_quality.macro_f1.unwrap() > quality.macro_f1.unwrap() - 0.02, "{int8_quality:?} vs {quality:?}");
+
+    // Per-text latency of both files through `Classifier::predict`, interleaved.
+    let reader = RowReader::new(model.manifest(), &Binding::of(&config), &test_t).unwrap();
+    let latencies = dram_tools::eval::classify_latencies(&[model.clone(), int8_model], &reader, &[0], 10).unwrap();
+    assert_eq!(latencies.len(), 2);
+    assert!(latencies.iter().all(|&(p50, p99)| p50 > 0.0 && p99 >= p50), "{latencies:?}");
 }

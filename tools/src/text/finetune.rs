@@ -87,6 +87,14 @@ struct State {
     options: FinetuneOptions,
 }
 
+/// The options the run in `out` was started with (from its checkpoint state).
+pub fn saved_options(out: &Path) -> Result<FinetuneOptions> {
+    let path = out.join("checkpoint").join("state.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading {}: expected the output directory of a `dram finetune-text-teacher` run", path.display()))?;
+    Ok(serde_json::from_str::<State>(&text).with_context(|| format!("parsing {}", path.display()))?.options)
+}
+
 /// The heads the options describe.
 fn heads(options: &FinetuneOptions) -> Vec<Head> {
     options.heads.iter().map(|(name, classes)| Head { name: name.clone(), classes: *classes }).collect()

@@ -1,9 +1,12 @@
 //! The text teacher path: a BERT encoder that can be fine-tuned in candle, its WordPiece
 //! tokenizer, an optimiser whose state survives restarts, and the resumable fine-tuning run
-//! whose cached logits the small text students are distilled from.
+//! whose cached logits the small text students are distilled from; the teacher exported to
+//! ONNX only to time it against the students in the same runtime.
 
 pub mod adamw;
 pub mod bert;
 pub mod finetune;
+pub mod latency;
 pub mod teacher;
+pub mod teacher_graph;
 pub mod wordpiece;

@@ -98,7 +98,7 @@ impl Teacher {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     pub(crate) fn tiny_config() -> BertConfig {
