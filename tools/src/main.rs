@@ -164,9 +164,14 @@ enum Command {
         /// Magnitude: fraction of weights zeroed.
         #[arg(long, default_value_t = 0.5)]
         sparsity: f64,
-        /// Magnitude: `per_layer` or `global` threshold.
+        /// Magnitude: `per_layer` (every tensor to the target), `global` (one threshold) or
+        /// `sensitivity` (per-tensor targets from each tensor's measured validation drop).
         #[arg(long, default_value = "per_layer")]
         scope: String,
+        /// Magnitude: how weights are ranked, `magnitude` (|w|) or `fisher` (estimated loss
+        /// increase when zeroed: squared gradients of the fine-tuning objective times w^2).
+        #[arg(long, default_value = "magnitude")]
+        importance: String,
         /// Pruning steps of the gradual schedule.
         #[arg(long, default_value_t = 3)]
         steps: usize,
@@ -176,6 +181,9 @@ enum Command {
         /// Fine-tuning peak learning rate (default: the config's).
         #[arg(long)]
         lr: Option<f64>,
+        /// Extra fine-tuning epochs after the last step, at the final sparsity.
+        #[arg(long, default_value_t = 0)]
+        final_epochs: usize,
         /// Write the pruning report (JSON) here.
         #[arg(long)]
         report: Option<PathBuf>,
@@ -369,13 +377,17 @@ fn main() -> Result<()> {
             }
             fit(&data, teacher.as_deref(), teacher_column.as_deref())
         }
-        Command::Prune { data, student, teacher, teacher_column, method, keep, saliency, sparsity, scope, steps, finetune_epochs, lr, report } => {
+        Command::Prune { data, student, teacher, teacher_column, method, keep, saliency, sparsity, scope, importance, steps, finetune_epochs, lr, final_epochs, report } => {
             let method = match method.as_str() {
                 "structured" => prune::Method::Structured { keep, saliency: by_name("saliency", &saliency, "activation or weight")? },
-                "magnitude" => prune::Method::Magnitude { sparsity, scope: by_name("scope", &scope, "per_layer or global")? },
+                "magnitude" => prune::Method::Magnitude {
+                    sparsity,
+                    scope: by_name("scope", &scope, "per_layer, global or sensitivity")?,
+                    importance: by_name("importance", &importance, "magnitude or fisher")?,
+                },
                 other => bail!("unknown --method `{other}`: expected structured or magnitude"),
             };
-            let settings = prune::PruneSettings { method, steps, finetune_epochs, lr };
+            let settings = prune::PruneSettings { method, steps, finetune_epochs, lr, final_epochs };
             let source = teacher.as_deref().map(Teacher::Model).or(teacher_column.as_deref().map(Teacher::Column));
             prune_checkpoint(&data, &student, source, &settings, report.as_deref())
         }

@@ -24,6 +24,10 @@ pub enum Scope {
     PerLayer,
     /// One threshold over all prunable weights (large-magnitude layers keep more).
     Global,
+    /// Per-parameter sparsities allocated from each parameter's measured sensitivity
+    /// ([`super::allocate`]), together reaching the target. [`Masks::lowest`] has no curves
+    /// and treats it as `PerLayer`; [`super::run`] measures them and uses [`Masks::lowest_each`].
+    Sensitivity,
 }
 
 /// Whether a parameter is subject to magnitude pruning.
@@ -50,12 +54,29 @@ impl Masks {
     /// assert_eq!(masks.pruned["mlp.0.weight"], vec![1, 3]);
     /// ```
     pub fn magnitude(params: &Params, sparsity: f64, scope: Scope) -> Masks {
+        Masks::lowest(params, sparsity, scope)
+    }
+
+    /// Masks that prune the `sparsity` of the prunable weights whose `scores` (one per weight,
+    /// named and shaped as the parameters; compared by absolute value) are lowest, such as
+    /// [`super::importance::scores`].
+    ///
+    /// ```
+    /// use dram_tools::arch::{Param, Params};
+    /// use dram_tools::prune::mask::{Masks, Scope};
+    /// let mut scores = Params::new();
+    /// scores.insert("emb.a".into(), Param { shape: vec![2, 1], data: vec![0.0, 5.0] });
+    /// scores.insert("mlp.0.weight".into(), Param { shape: vec![1, 2], data: vec![1.0, 0.5] });
+    /// let masks = Masks::lowest(&scores, 0.5, Scope::Global);
+    /// assert_eq!((masks.pruned["emb.a"].clone(), masks.pruned["mlp.0.weight"].clone()), (vec![0], vec![1]));
+    /// ```
+    pub fn lowest(scores: &Params, sparsity: f64, scope: Scope) -> Masks {
         let sparsity = sparsity.clamp(0.0, 1.0);
         let prunable: Vec<(&String, &Vec<f32>)> =
-            params.iter().filter(|(name, _)| prunable(name)).map(|(name, p)| (name, &p.data)).collect();
+            scores.iter().filter(|(name, _)| prunable(name)).map(|(name, p)| (name, &p.data)).collect();
         let mut pruned = BTreeMap::new();
         match scope {
-            Scope::PerLayer => {
+            Scope::PerLayer | Scope::Sensitivity => {
                 for (name, data) in prunable {
                     let count = (sparsity * data.len() as f64).round() as usize;
                     pruned.insert(name.clone(), smallest(data.iter().enumerate().map(|(i, &v)| (0, i, v)), count));
@@ -74,6 +95,19 @@ impl Masks {
                     pruned.insert((*name).clone(), indices);
                 }
             }
+        }
+        Masks { pruned }
+    }
+
+    /// Masks that prune, in each prunable parameter named in `sparsities`, that fraction of
+    /// its weights with the lowest `scores`, rounded up to whole weights (so sparsities that
+    /// add up to a target reach it); other parameters stay dense.
+    pub fn lowest_each(scores: &Params, sparsities: &BTreeMap<String, f64>) -> Masks {
+        let mut pruned = BTreeMap::new();
+        for (name, p) in scores.iter().filter(|(name, _)| prunable(name)) {
+            let sparsity = sparsities.get(name).copied().unwrap_or(0.0).clamp(0.0, 1.0);
+            let count = (sparsity * p.data.len() as f64 - 1e-9).ceil().max(0.0) as usize;
+            pruned.insert(name.clone(), smallest(p.data.iter().enumerate().map(|(i, &v)| (0, i, v)), count));
         }
         Masks { pruned }
     }
@@ -155,6 +189,18 @@ mod tests {
         assert_eq!(m.pruned["mlp.0.weight"], vec![0, 1, 2, 3]);
         let m = Masks::magnitude(&params(), 0.75, Scope::Global);
         assert_eq!(m.pruned["emb.a"], vec![0, 1]);
+    }
+
+    #[test]
+    fn lowest_each_prunes_each_parameter_to_its_own_sparsity() {
+        let plan = BTreeMap::from([("emb.a".to_string(), 0.75), ("mlp.0.weight".to_string(), 0.3), ("mlp.0.bias".to_string(), 1.0)]);
+        let m = Masks::lowest_each(&params(), &plan);
+        assert_eq!(m.pruned["emb.a"], vec![0, 1, 2]);
+        // 0.3 of 4 weights is 1.2: rounded up to 2.
+        assert_eq!(m.pruned["mlp.0.weight"], vec![0, 3]);
+        let m = Masks::lowest_each(&params(), &BTreeMap::from([("emb.a".to_string(), 0.75)]));
+        assert_eq!(m.pruned["mlp.0.weight"], Vec::<usize>::new());
+        assert!(!m.pruned.contains_key("mlp.0.bias"));
     }
 
     #[test]

@@ -4,9 +4,11 @@
 //! - **structured** ([`Method::Structured`]): whole hidden units and whole embedding
 //!   dimensions go, chosen by [`saliency`], and the network is rebuilt smaller
 //!   ([`shrink`]): the exported matrices shrink, and so do the file and the work per call.
-//! - **magnitude** ([`Method::Magnitude`]): the smallest weights are zeroed and held at zero
-//!   by [`mask::Masks`] after every optimiser step. The file keeps its size and tract its
-//!   speed; only a sparse format or compression would profit.
+//! - **magnitude** ([`Method::Magnitude`], unstructured): the least important weights (by
+//!   [`importance`]: magnitude, or the Fisher estimate of the loss their removal costs) are
+//!   zeroed and held at zero by [`mask::Masks`] after every optimiser step. The file keeps its
+//!   size and tract its speed; only a sparse format or compression would profit.
+//!   [`sensitivity`] reports what pruning each tensor alone would cost.
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
@@ -18,10 +20,15 @@
 //! # Ok(()) }
 //! ```
 
+pub mod allocate;
+pub mod importance;
 pub mod mask;
 pub mod saliency;
 pub mod schedule;
+pub mod sensitivity;
 pub mod shrink;
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -29,6 +36,7 @@ use crate::arch::NetSpec;
 use crate::config::TrainConfig;
 use crate::dataset::Dataset;
 use crate::train::{self, net::Net, EpochLog, Objective};
+use importance::Importance;
 use mask::{Masks, Scope};
 use saliency::Saliency;
 use shrink::{Kept, Widths};
@@ -56,12 +64,14 @@ pub enum Method {
         /// How units are ranked.
         saliency: Saliency,
     },
-    /// The smallest weights, until `sparsity` of the prunable weights are zero.
+    /// The least important weights, until `sparsity` of the prunable weights are zero.
     Magnitude {
         /// Fraction of prunable weights zeroed, in [0, 1).
         sparsity: f64,
         /// Per parameter or global threshold.
         scope: Scope,
+        /// How weights are ranked.
+        importance: Importance,
     },
 }
 
@@ -76,17 +86,21 @@ pub struct PruneSettings {
     pub finetune_epochs: usize,
     /// Peak learning rate of fine-tuning (default: the training config's).
     pub lr: Option<f64>,
+    /// Extra fine-tuning epochs after the last step (on top of `finetune_epochs`), for
+    /// recovery at the final sparsity with a full warm-up and cosine decay.
+    pub final_epochs: usize,
 }
 
 impl PruneSettings {
     /// Structured pruning to `keep` of the parameters in 3 steps of 3 fine-tuning epochs.
     pub fn structured(keep: f64) -> PruneSettings {
-        PruneSettings { method: Method::Structured { keep, saliency: Saliency::Activation }, steps: 3, finetune_epochs: 3, lr: None }
+        PruneSettings { method: Method::Structured { keep, saliency: Saliency::Activation }, steps: 3, finetune_epochs: 3, lr: None, final_epochs: 0 }
     }
 
     /// Per-layer magnitude pruning to `sparsity` in 3 steps of 3 fine-tuning epochs.
     pub fn magnitude(sparsity: f64) -> PruneSettings {
-        PruneSettings { method: Method::Magnitude { sparsity, scope: Scope::PerLayer }, steps: 3, finetune_epochs: 3, lr: None }
+        let method = Method::Magnitude { sparsity, scope: Scope::PerLayer, importance: Importance::Magnitude };
+        PruneSettings { method, steps: 3, finetune_epochs: 3, lr: None, final_epochs: 0 }
     }
 
     fn check(&self) -> Result<(), PruneError> {
@@ -123,6 +137,9 @@ pub struct StepReport {
     pub valid_metric_pruned: f64,
     /// Validation metric after fine-tuning.
     pub valid_metric: f64,
+    /// Whether fine-tuning's best epoch was kept; if it scored below the pruned network on
+    /// validation, the pruned network is kept instead.
+    pub finetuned: bool,
     /// Fine-tuning log.
     pub epochs: Vec<EpochLog>,
 }
@@ -140,8 +157,21 @@ pub struct PruneReport {
     pub nonzero_before: usize,
     /// Non-zero parameters after.
     pub nonzero_after: usize,
-    /// Fraction of prunable weights (all but biases) that are zero after.
+    /// Fraction of prunable weights (every weight but the biases: embedding tables, attention
+    /// matrices, MLP weights) that are zero after.
     pub sparsity: f64,
+    /// Fraction of each prunable parameter's weights that are zero after.
+    pub sparsity_by_param: BTreeMap<String, f64>,
+    /// Weights in embedding-table rows that no training row looks up (ids or hash buckets
+    /// never seen): they never trained, so zeroing them is free. They count in `sparsity`
+    /// when zero; subtract them for the sparsity of weights that learned something.
+    pub unread_table_weights: usize,
+    /// `--scope sensitivity`: the sparsity allocated to each prunable parameter (from its
+    /// sensitivity curve on the validation set), together the target.
+    pub allocation: BTreeMap<String, f64>,
+    /// Unstructured pruning: the validation metric with each prunable parameter alone pruned
+    /// to the final sparsity, before any fine-tuning (empty for structured pruning).
+    pub sensitivity: Vec<sensitivity::TensorSensitivity>,
     /// Bytes of the fp32 model file before (exported with the network's manifest).
     pub bytes_before: usize,
     /// Bytes of the fp32 model file after.
@@ -177,6 +207,19 @@ pub fn run(
     finetune.epochs = settings.finetune_epochs;
     finetune.lr = settings.lr.unwrap_or(finetune.lr);
     let mut masks = Masks::default();
+    let (sensitivity, allocation) = match settings.method {
+        Method::Magnitude { sparsity, importance, scope } => {
+            let scores = importance::scores(&net, train, objective, train_config, importance)?;
+            let allocation = if scope == Scope::Sensitivity {
+                let sizes = scores.iter().filter(|(n, _)| mask::prunable(n)).map(|(n, p)| (n.clone(), p.data.len())).collect();
+                allocate::allocate(&allocate::curves(&net, valid, &scores)?, &sizes, sparsity)
+            } else {
+                BTreeMap::new()
+            };
+            (sensitivity::per_tensor(&net, valid, &scores, sparsity)?, allocation)
+        }
+        Method::Structured { .. } => (Vec::new(), BTreeMap::new()),
+    };
     let mut steps = Vec::new();
     for step in 1..=settings.steps {
         let target = match settings.method {
@@ -185,21 +228,39 @@ pub fn run(
                 net = structured_step(&net, &original, target, train, saliency, train_config.seed)?;
                 target
             }
-            Method::Magnitude { sparsity, scope } => {
+            Method::Magnitude { sparsity, scope, importance } => {
                 let target = schedule::cubic(sparsity, step, settings.steps);
-                masks = Masks::magnitude(&net.params()?, target, scope);
+                let scores = importance::scores(&net, train, objective, train_config, importance)?;
+                masks = if scope == Scope::Sensitivity {
+                    // Every tensor follows the schedule towards its own allocated sparsity.
+                    let fraction = if sparsity > 0.0 { target / sparsity } else { 0.0 };
+                    Masks::lowest_each(&scores, &allocation.iter().map(|(n, s)| (n.clone(), s * fraction)).collect())
+                } else {
+                    Masks::lowest(&scores, target, scope)
+                };
                 masks.apply(&mut net)?;
                 target
             }
         };
         let (valid_metric_pruned, _) = train::validate(&net, valid)?;
         let label = format!("prune {step}/{}", settings.steps);
-        let epochs = if settings.finetune_epochs > 0 {
+        if step == settings.steps {
+            finetune.epochs += settings.final_epochs;
+        }
+        let unfinetuned = net.snapshot()?;
+        let epochs = if finetune.epochs > 0 {
             train::fit_with(&mut net, train, valid, &finetune, objective, &label, None, &mut |n| Ok(masks.apply(n)?))?
         } else {
             Vec::new()
         };
-        let now = Snapshot::of(&net, valid)?;
+        let mut now = Snapshot::of(&net, valid)?;
+        // Early stopping with the pruned network as epoch 0: fine-tuning restarts its warm-up
+        // at the peak rate, and on a converged student that can cost more than it recovers.
+        let finetuned = now.metric >= valid_metric_pruned;
+        if !finetuned {
+            net = unfinetuned;
+            now = Snapshot::of(&net, valid)?;
+        }
         steps.push(StepReport {
             step,
             target,
@@ -208,10 +269,21 @@ pub fn run(
             sparsity: now.sparsity,
             valid_metric_pruned,
             valid_metric: now.metric,
+            finetuned,
             epochs,
         });
     }
     let after = Snapshot::of(&net, valid)?;
+    let unread_table_weights = unread_table_weights(&net, train)?;
+    let sparsity_by_param = net
+        .params()?
+        .into_iter()
+        .filter(|(name, _)| mask::prunable(name))
+        .map(|(name, p)| {
+            let zeros = p.data.iter().filter(|&&v| v == 0.0).count();
+            (name, zeros as f64 / p.data.len().max(1) as f64)
+        })
+        .collect();
     let report = PruneReport {
         settings: *settings,
         params_before: original.param_count(),
@@ -219,6 +291,10 @@ pub fn run(
         nonzero_before: before.nonzero,
         nonzero_after: after.nonzero,
         sparsity: after.sparsity,
+        sparsity_by_param,
+        unread_table_weights,
+        allocation,
+        sensitivity,
         bytes_before: before.bytes,
         bytes_after: after.bytes,
         widths_before: Widths::of(&original),
@@ -247,6 +323,18 @@ pub fn structured_step(net: &Net, original: &NetSpec, keep: f64, data: &Dataset,
     let mut pruned = Net::new(spec, seed)?;
     pruned.load_params(&params)?;
     Ok(pruned)
+}
+
+/// Weights of `net`'s table rows that no row of `data` looks up.
+pub fn unread_table_weights(net: &Net, data: &Dataset) -> anyhow::Result<usize> {
+    let mut read: Vec<Vec<bool>> = net.spec.tables().iter().map(|t| vec![false; t.rows]).collect();
+    let all: Vec<usize> = (0..data.rows).collect();
+    for chunk in all.chunks(4096) {
+        for (seen, local) in read.iter_mut().zip(net.batch(data, chunk)?.locals) {
+            local.rows.iter().for_each(|&r| seen[r] = true);
+        }
+    }
+    Ok(net.spec.tables().iter().zip(&read).map(|(t, seen)| t.dim * seen.iter().filter(|&&s| !s).count()).sum())
 }
 
 /// Size and quality of a network at one point of the run.

@@ -154,7 +154,7 @@ fn pruned_model_file_is_smaller_and_runs_in_dram_core_with_candles_scores() {
 fn masks_hold_pruned_weights_at_zero_through_fine_tuning() {
     let shop = shop();
     let net = net(&shop);
-    let settings = PruneSettings { method: Method::Magnitude { sparsity: 0.6, scope: Scope::PerLayer }, steps: 2, finetune_epochs: 1, lr: None };
+    let settings = PruneSettings { method: Method::Magnitude { sparsity: 0.6, scope: Scope::PerLayer, importance: Importance::Magnitude }, steps: 2, finetune_epochs: 1, lr: None, final_epochs: 0 };
     let (pruned, report) = run(&net, &shop.train, &shop.valid, &shop.config.train, Objective::Labels, &settings).unwrap();
     let params = pruned.params().unwrap();
     let masks = Masks::magnitude(&params, 0.6, Scope::PerLayer);
@@ -207,4 +207,117 @@ fn plans_meet_the_budget_and_nest_as_the_budget_shrinks() {
     }
     assert_eq!(shrink::plan(&spec, 1.0), Widths::of(&spec));
     assert_eq!(shrink::top(&[0.3, 0.1, 0.3, 0.9], 2), vec![0, 3]);
+}
+
+#[test]
+fn fisher_pruning_zeroes_rows_no_training_row_reads_first_and_reports_each_tensor() {
+    let shop = shop();
+    let net = net(&shop);
+    let method = Method::Magnitude { sparsity: 0.3, scope: Scope::Global, importance: Importance::Fisher };
+    let settings = PruneSettings { method, steps: 1, finetune_epochs: 0, lr: None, final_epochs: 0 };
+    let (pruned, report) = run(&net, &shop.train, &shop.valid, &shop.config.train, Objective::Labels, &settings).unwrap();
+    let params = pruned.params().unwrap();
+    // Table rows that no training row looks up (directly or in a history; unused hash
+    // buckets here) carry no gradient, so they go before any row that is read, however large
+    // their weights; magnitude ranking keeps some of them (initial weights are not small).
+    let all: Vec<usize> = (0..shop.train.rows).collect();
+    let batch = net.batch(&shop.train, &all).unwrap();
+    let magnitude = Masks::magnitude(&net.params().unwrap(), 0.3, Scope::Global);
+    let (mut unread_weights, mut kept_by_magnitude) = (0, 0);
+    for (table, local) in pruned.spec.tables().iter().zip(&batch.locals) {
+        let data = &params[&table.param].data;
+        for r in (0..table.rows).filter(|r| !local.rows.contains(r)) {
+            let span = r * table.dim..(r + 1) * table.dim;
+            assert!(data[span.clone()].iter().all(|&v| v == 0.0), "{} row {r} is unread but kept", table.param);
+            unread_weights += table.dim;
+            kept_by_magnitude += span.filter(|i| !magnitude.pruned[&table.param].contains(i)).count();
+        }
+    }
+    let (_, prunable) = mask::zeros(&params);
+    assert!(unread_weights > 0 && (unread_weights as f64) < 0.3 * prunable as f64, "{unread_weights} of {prunable}");
+    assert!(kept_by_magnitude > 0);
+    assert_eq!(report.unread_table_weights, unread_weights);
+    // The report counts zeros honestly: over all weights but biases, and per tensor.
+    let (zeros, prunable) = mask::zeros(&params);
+    assert_eq!(report.sparsity, zeros as f64 / prunable as f64);
+    assert!((report.sparsity - 0.3).abs() < 0.005, "{}", report.sparsity);
+    let weighted: f64 = report.sparsity_by_param.iter().map(|(n, s)| s * params[n].data.len() as f64).sum();
+    assert!((weighted - zeros as f64).abs() < 1e-6);
+    assert!(!report.sparsity_by_param.contains_key("mlp.0.bias"));
+    let names: Vec<&String> = report.sensitivity.iter().map(|s| &s.param).collect();
+    assert_eq!(names, report.sparsity_by_param.keys().collect::<Vec<_>>());
+}
+
+#[test]
+fn final_epochs_extend_the_last_steps_fine_tuning_only() {
+    let shop = shop();
+    let net = net(&shop);
+    let mut train_config = shop.config.train.clone();
+    train_config.patience = 100;
+    train_config.warmup_steps = 0;
+    let mut settings = PruneSettings::magnitude(0.4);
+    settings.steps = 2;
+    settings.finetune_epochs = 1;
+    settings.final_epochs = 2;
+    let (_, report) = run(&net, &shop.train, &shop.valid, &train_config, Objective::Labels, &settings).unwrap();
+    assert_eq!(report.steps.iter().map(|s| s.epochs.len()).collect::<Vec<_>>(), vec![1, 3]);
+    // The last step's learning rate decays over all three epochs.
+    let lrs: Vec<f64> = report.steps[1].epochs.iter().map(|e| e.lr).collect();
+    assert!(lrs.windows(2).all(|w| w[1] < w[0]), "{lrs:?}");
+}
+
+#[test]
+fn fine_tuning_that_loses_validation_quality_is_undone() {
+    let shop = shop();
+    let mut net = net(&shop);
+    // Trained a little, so it ranks better than chance and a wrecked network is worse.
+    let mut config = shop.config.train.clone();
+    config.epochs = 3;
+    crate::train::fit(&mut net, &shop.train, &shop.valid, &config, Objective::Labels, "train", None).unwrap();
+    let mut settings = PruneSettings::magnitude(0.2);
+    settings.steps = 1;
+    settings.finetune_epochs = 1;
+    // A learning rate that wrecks the network: the pruned weights must be kept instead.
+    settings.lr = Some(50.0);
+    let (pruned, report) = run(&net, &shop.train, &shop.valid, &shop.config.train, Objective::Labels, &settings).unwrap();
+    let step = &report.steps[0];
+    assert!(step.epochs[0].valid_metric < step.valid_metric_pruned, "{step:?}");
+    assert!(!step.finetuned);
+    assert_eq!(step.valid_metric, step.valid_metric_pruned);
+    let expected = Masks::magnitude(&net.params().unwrap(), 0.2, Scope::PerLayer);
+    let mut reference = net.snapshot().unwrap();
+    expected.apply(&mut reference).unwrap();
+    assert_eq!(pruned.params().unwrap(), reference.params().unwrap());
+    // A sane rate fine-tunes as before.
+    settings.lr = None;
+    let (_, report) = run(&net, &shop.train, &shop.valid, &shop.config.train, Objective::Labels, &settings).unwrap();
+    assert!(report.steps[0].valid_metric >= report.steps[0].valid_metric_pruned, "{:?}", report.steps[0]);
+}
+
+#[test]
+fn sensitivity_scope_prunes_each_tensor_to_its_allocation_and_meets_the_target() {
+    let shop = shop();
+    let net = net(&shop);
+    let method = Method::Magnitude { sparsity: 0.5, scope: Scope::Sensitivity, importance: Importance::Magnitude };
+    let settings = PruneSettings { method, steps: 2, finetune_epochs: 0, lr: None, final_epochs: 0 };
+    let (pruned, report) = run(&net, &shop.train, &shop.valid, &shop.config.train, Objective::Labels, &settings).unwrap();
+    let params = pruned.params().unwrap();
+    // The allocation is the one allocate::allocate makes from the measured curves.
+    let scores = importance::scores(&net, &shop.train, Objective::Labels, &shop.config.train, Importance::Magnitude).unwrap();
+    let sizes: BTreeMap<String, usize> = scores.iter().filter(|(n, _)| mask::prunable(n)).map(|(n, p)| (n.clone(), p.data.len())).collect();
+    let curves = allocate::curves(&net, &shop.valid, &scores).unwrap();
+    assert_eq!(report.allocation, allocate::allocate(&curves, &sizes, 0.5));
+    // It is not the per-layer plan: tensors get different sparsities.
+    let distinct: std::collections::BTreeSet<u64> = report.allocation.values().map(|s| (s * 1e6) as u64).collect();
+    assert!(distinct.len() > 1, "{:?}", report.allocation);
+    // Each tensor holds exactly its share (rounded up), so the total reaches the target.
+    for (name, share) in &report.allocation {
+        let len = params[name].data.len();
+        let zeros = params[name].data.iter().filter(|&&v| v == 0.0).count();
+        assert_eq!(zeros, (share * len as f64 - 1e-9).ceil() as usize, "{name}");
+    }
+    assert!(report.sparsity >= 0.5, "{}", report.sparsity);
+    // The first step scales every share by the schedule.
+    let first = report.steps[0].sparsity;
+    assert!((first - schedule::cubic(0.5, 1, 2)).abs() < 0.01, "{first}");
 }

@@ -248,7 +248,9 @@ pub fn schedule(config: &TrainConfig, step: usize, total: usize) -> f64 {
     config.lr * (0.1 + 0.9 * 0.5 * (1.0 + (std::f64::consts::PI * progress.min(1.0)).cos()))
 }
 
-fn objective_loss(net: &Net, data: &Dataset, rows: &[usize], logits: &Tensor, objective: Objective) -> Result<Tensor> {
+/// The training loss of `logits` (the forward pass of `rows` of `data`) under `objective`;
+/// pruning differentiates it to rank weights.
+pub fn objective_loss(net: &Net, data: &Dataset, rows: &[usize], logits: &Tensor, objective: Objective) -> Result<Tensor> {
     let dev = Device::Cpu;
     let width = net.spec.output_width();
     let labels: Vec<f32> = rows.iter().map(|&r| data.labels[r]).collect();
