@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::bert::{self, BertConfig};
 use super::teacher::{Head, Teacher};
+use super::teacher_graph;
 use super::wordpiece::WordPiece;
 use crate::data::{self, Column, Table};
 use crate::metrics;
@@ -100,14 +101,15 @@ fn heads(options: &FinetuneOptions) -> Vec<Head> {
     options.heads.iter().map(|(name, classes)| Head { name: name.clone(), classes: *classes }).collect()
 }
 
-/// Reads `<data_dir>/<name>.csv` and word-pieces its text column; with frozen layers, also
-/// their outputs for every text (from `<out>/states/<name>.safetensors` when present).
-fn load_split(options: &FinetuneOptions, wp: &WordPiece, teacher: &Teacher, name: &str, out: &Path) -> Result<Split> {
+/// Reads `<data_dir>/<name>.csv` and word-pieces its text column; with frozen layers and
+/// `states` (a split to train on), also their outputs for every text (from
+/// `<out>/states/<name>.safetensors` when present).
+fn load_split(options: &FinetuneOptions, wp: &WordPiece, teacher: &Teacher, name: &str, out: &Path, states: bool) -> Result<Split> {
     let path = options.data_dir.join(format!("{name}.csv"));
     let table = data::read(&path)?;
     let text = table.column(&options.text_column).with_context(|| format!("{}", path.display()))?;
     let tokens: Vec<Vec<u32>> = (0..table.rows()).map(|i| wp.encode(&text.text(i), options.max_len)).collect();
-    if options.frozen_layers == 0 {
+    if options.frozen_layers == 0 || !states {
         return Ok(Split { table, tokens, states: None });
     }
     let file = out.join("states").join(format!("{name}-layers{}-len{}.safetensors", options.frozen_layers, options.max_len));
@@ -190,7 +192,7 @@ pub fn run(options: &FinetuneOptions, out: &Path) -> Result<()> {
         teacher.load_encoder(&options.model_dir.join("model.safetensors"))?;
     }
     // Frozen states are computed with the pretrained prefix, which fine-tuning leaves as is.
-    let train_split = load_split(options, &wp, &teacher, "train", out)?;
+    let train_split = load_split(options, &wp, &teacher, "train", out, !final_weights.exists())?;
     if !final_weights.exists() {
         train(options, &config, &train_split, &teacher, out)?;
         teacher.vars.save(&final_weights)?;
@@ -201,11 +203,11 @@ pub fn run(options: &FinetuneOptions, out: &Path) -> Result<()> {
         let path = out.join(format!("{split}.csv"));
         let mut loaded = match split {
             "train" => train_split.take().expect("taken once"),
-            _ => load_split(options, &wp, &teacher, split, out)?,
+            _ => load_split(options, &wp, &teacher, split, out, false)?,
         };
         if !path.exists() {
             let started = Instant::now();
-            let logits = predict(&teacher, &loaded, options.frozen_layers, 64)?;
+            let logits = predict(&teacher, &config, options, &loaded.tokens)?;
             let table = &mut loaded.table;
             for (h, head) in options.heads.iter().enumerate() {
                 for k in 0..head.1 {
@@ -253,24 +255,30 @@ pub fn classifier_metrics(logits: &[f32], labels: &[usize], classes: usize) -> C
     }
 }
 
-/// Logits of every head for every text, in row order (`[head][row][class]`).
-fn predict(teacher: &Teacher, split: &Split, frozen: usize, batch: usize) -> Result<Vec<Vec<Vec<f32>>>> {
-    let tokens = &split.tokens;
-    let mut order: Vec<usize> = (0..tokens.len()).collect();
-    order.sort_by_key(|&r| tokens[r].len());
-    let mut out: Vec<Vec<Vec<f32>>> = Vec::new();
-    for rows in order.chunks(batch) {
-        let logits = split.logits(teacher, rows, frozen, false)?;
-        if out.is_empty() {
-            out = vec![vec![Vec::new(); tokens.len()]; logits.len()];
-        }
-        for (h, l) in logits.iter().enumerate() {
-            for (row, values) in rows.iter().zip(l.to_vec2::<f32>()?) {
-                out[h][*row] = values;
-            }
-        }
-    }
-    Ok(out)
+/// Logits of every head for every text, in row order (`[head][row][class]`), from the teacher's
+/// exported graph run by dram-core ([`teacher_graph`]), the texts split across the cores. On
+/// the 2-core build machine this ran ~4x faster per CPU second than candle's batched forward
+/// (the whole encoder, 64 pieces), which matters for caching 22k reviews.
+fn predict(teacher: &Teacher, config: &BertConfig, options: &FinetuneOptions, tokens: &[Vec<u32>]) -> Result<Vec<Vec<Vec<f32>>>> {
+    let heads = heads(options);
+    let graph = teacher_graph::teacher_graph(teacher, config, &heads, options.max_len)?;
+    let session = dram_core::Session::from_proto(&graph)?;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let per_part = tokens.len().div_ceil(workers).max(1);
+    let per_row: Vec<Vec<Vec<f32>>> = std::thread::scope(|scope| {
+        let parts: Vec<_> = tokens
+            .chunks(per_part)
+            .map(|part| {
+                let session = &session;
+                scope.spawn(move || part.iter().map(|ids| teacher_graph::run(session, ids, options.max_len)).collect::<Result<Vec<_>>>())
+            })
+            .collect();
+        parts.into_iter().map(|p| p.join().map_err(|_| anyhow::anyhow!("a teacher logits worker panicked"))?).collect::<Result<Vec<_>>>()
+    })?
+    .into_iter()
+    .flatten()
+    .collect();
+    Ok((0..heads.len()).map(|h| per_row.iter().map(|row| row[h].clone()).collect()).collect())
 }
 
 fn train(options: &FinetuneOptions, config: &BertConfig, split: &Split, teacher: &Teacher, out: &Path) -> Result<()> {
@@ -363,6 +371,42 @@ fn save_checkpoint(teacher: &Teacher, opt: &super::adamw::AdamW, dir: &Path, sta
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_logits_are_the_candle_teachers_in_row_order() {
+        let config = crate::text::teacher::tests::tiny_config();
+        let options = FinetuneOptions {
+            model_dir: PathBuf::new(),
+            data_dir: PathBuf::new(),
+            text_column: "text".into(),
+            heads: vec![("a".into(), 2), ("b".into(), 3)],
+            max_len: 8,
+            batch_size: 2,
+            lr: 1e-4,
+            weight_decay: 0.0,
+            epochs: 1,
+            sample: None,
+            warmup: 0.1,
+            checkpoint_every: 1,
+            seed: 1,
+            frozen_layers: 0,
+        };
+        let teacher = Teacher::new(&config, &heads(&options)).unwrap();
+        let tokens: Vec<Vec<u32>> = vec![vec![1, 5, 7, 9, 2], vec![1, 8, 2], vec![1, 3, 4, 5, 6, 7, 8, 2]];
+        let cached = predict(&teacher, &config, &options, &tokens).unwrap();
+        assert_eq!(cached.len(), 2);
+        for (row, ids) in tokens.iter().enumerate() {
+            let (t_ids, mask) = bert::pad(&[ids], &Device::Cpu).unwrap();
+            let expected = teacher.forward(&t_ids, &mask, false).unwrap();
+            for (h, e) in expected.iter().enumerate() {
+                let e = e.flatten_all().unwrap().to_vec1::<f32>().unwrap();
+                assert_eq!(cached[h][row].len(), e.len());
+                for (a, b) in e.iter().zip(&cached[h][row]) {
+                    assert!((a - b).abs() < 1e-4, "head {h} row {row}: {e:?} vs {:?}", cached[h][row]);
+                }
+            }
+        }
+    }
 
     #[test]
     fn learning_rate_warms_up_then_decays_to_zero() {
