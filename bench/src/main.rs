@@ -1,5 +1,6 @@
 //! `dram-bench`: dram-core against ONNX Runtime on the same `.onnx` files, on real data.
 //! `run` regenerates `bench/results.{json,md}` and the plot (see `scripts/bench.sh`);
+//! `cold-start` re-measures only the cold-start cells;
 //! `profile` prints where one call's time goes inside dram-core, node by node.
 
 mod cold;
@@ -27,6 +28,8 @@ struct Cli {
 enum Command {
     /// Runs every measurement and writes results.json, results.md and latency.svg.
     Run(suite::Options),
+    /// Measures only the cold-start cells and replaces them in results.json and results.md.
+    ColdStart(suite::Options),
     /// Per-node profile of a ranker on MovieLens candidates (or any model on its encoded inputs).
     Profile {
         /// The ranker model.
@@ -47,6 +50,7 @@ enum Command {
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Run(options) => suite::run(&options),
+        Command::ColdStart(options) => suite::cold_starts_only(&options),
         Command::Profile { model, data, candidates, calls } => {
             let model = Arc::new(dram_core::Model::load(&model).with_context(|| format!("loading {}", model.display()))?);
             let work = workload::RankerWorkload::movielens(model.clone(), &data, candidates)?;

@@ -46,9 +46,14 @@ pub fn markdown(r: &Json) -> String {
     for k in arr(&r["skipped"]) {
         let _ = writeln!(md, "\nNot measured: {} ({}).", s(&k["model"]), s(&k["reason"]));
     }
-    md += "\n| cold start (bytes in memory to first result) | rows | dram ms | ORT ms | dram/ORT |\n|---|---:|---:|---:|---:|\n";
+    md += "\n| cold start (bytes in memory to first result; median and fastest of interleaved runs) | rows | dram ms | ORT ms | dram/ORT | dram min ms | ORT min ms | dram/ORT (min) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n";
     for c in arr(&r["cold_start"]) {
-        let _ = writeln!(md, "| {} | {} | {:.2} | {:.2} | {:.2} |", s(&c["model"]), c["rows"], f(&c["dram_ms"]), f(&c["ort_ms"]), f(&c["ratio"]));
+        let _ = writeln!(
+            md,
+            "| {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            s(&c["model"]), c["rows"], f(&c["dram_ms"]), f(&c["ort_ms"]), f(&c["ratio"]),
+            f(&c["dram_min_ms"]), f(&c["ort_min_ms"]), f(&c["min_ratio"]),
+        );
     }
     md += "\n| model file | bytes |\n|---|---:|\n";
     for c in arr(&r["model_files"]) {

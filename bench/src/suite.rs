@@ -42,6 +42,9 @@ pub struct Options {
     /// Seconds of sampling per cell (at least 50 rounds).
     #[arg(long, default_value_t = 1.5)]
     pub seconds: f64,
+    /// Cold starts per runtime and model (interleaved; the cell reports the median).
+    #[arg(long, default_value_t = 25)]
+    pub cold_runs: usize,
 }
 
 /// One latency cell: a model, a thread count and a batch, both runtimes.
@@ -94,7 +97,7 @@ pub fn run(options: &Options) -> Result<()> {
                     cells.push(cell("movielens-ranker", path, threads, rows, &model, &mut session, &named, Some(e2e), budget)?);
                 }
             }
-            cold_starts.push(cold_start(&ort, path, &bytes, &work.tensors(100)?)?);
+            cold_starts.push(cold_start(&ort, path, &bytes, &work.tensors(100)?, options.cold_runs)?);
             Ok(())
         })();
         if let Err(e) = measured {
@@ -121,7 +124,7 @@ pub fn run(options: &Options) -> Result<()> {
                     cells.push(cell("reviews-classifier", path, threads, rows, &model, &mut session, &named, e2e, budget)?);
                 }
             }
-            cold_starts.push(cold_start(&ort, path, &bytes, &work.tensors(1)?)?);
+            cold_starts.push(cold_start(&ort, path, &bytes, &work.tensors(1)?, options.cold_runs)?);
             Ok(())
         })();
         if let Err(e) = measured {
@@ -229,18 +232,67 @@ fn slice_rows(t: &Tensor, start: usize, end: usize) -> Result<Tensor> {
     })
 }
 
-fn cold_start(ort: &Ort, path: &Path, bytes: &[u8], named: &[(String, Tensor)]) -> Result<Json> {
+/// `dram-bench cold-start`: measures only the cold-start cells of the models `run` measures and
+/// replaces them in `results.json` and `results.md` (the other cells keep their figures).
+pub fn cold_starts_only(options: &Options) -> Result<()> {
+    let lib = peer::locate().with_context(|| {
+        format!("set {} to the onnxruntime wheel's libonnxruntime.so (scripts/bench.sh does)", peer::DYLIB_VAR)
+    })?;
+    let ort = Ort::load(&lib)?;
+    let mut cold_starts = Vec::new();
+    let rankers = onnx_files(&options.movielens, &["distilled", "teacher"]);
+    let classifiers = onnx_files(&options.reviews, &[]);
+    for (path, is_ranker) in rankers.iter().map(|p| (p, true)).chain(classifiers.iter().map(|p| (p, false))) {
+        let measured = (|| -> Result<Json> {
+            let bytes = std::fs::read(path)?;
+            let model = Arc::new(Model::from_bytes(&bytes)?);
+            let named = match is_ranker {
+                true => RankerWorkload::movielens(model, &options.movielens_data, 100)?.tensors(100)?,
+                false => TextWorkload::reviews(model, &options.review_texts)?.tensors(1)?,
+            };
+            cold_start(&ort, path, &bytes, &named, options.cold_runs)
+        })();
+        match measured {
+            Ok(cell) => cold_starts.push(cell),
+            Err(e) => eprintln!("skipping {}: {e:#}", path.display()),
+        }
+    }
+    let file = options.out.join("results.json");
+    let mut results = match read_json(&file) {
+        Json::Object(map) => Json::Object(map),
+        _ => serde_json::json!({ "machine": machine(&ort) }),
+    };
+    for c in &cold_starts {
+        eprintln!(
+            "{} rows={}: p50 dram {:.2} ms, ORT {:.2} ms, dram/ORT {:.2}; min dram {:.2} ms, ORT {:.2} ms, dram/ORT {:.2}",
+            c["model"], c["rows"], c["dram_ms"].as_f64().unwrap_or(f64::NAN), c["ort_ms"].as_f64().unwrap_or(f64::NAN),
+            c["ratio"].as_f64().unwrap_or(f64::NAN), c["dram_min_ms"].as_f64().unwrap_or(f64::NAN),
+            c["ort_min_ms"].as_f64().unwrap_or(f64::NAN), c["min_ratio"].as_f64().unwrap_or(f64::NAN),
+        );
+    }
+    results["cold_start"] = Json::Array(cold_starts);
+    std::fs::create_dir_all(&options.out)?;
+    std::fs::write(&file, serde_json::to_string_pretty(&results)? + "\n")?;
+    std::fs::write(options.out.join("results.md"), report::markdown(&results))?;
+    eprintln!("updated the cold-start cells of {}/results.{{json,md}}", options.out.display());
+    Ok(())
+}
+
+fn cold_start(ort: &Ort, path: &Path, bytes: &[u8], named: &[(String, Tensor)], runs: usize) -> Result<Json> {
     eprintln!("cold start {}", path.display());
     let tensors: Vec<Tensor> = named.iter().map(|(_, t)| t.clone()).collect();
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    for _ in 0..7 {
+    for _ in 0..runs.max(1) {
         ours.push(cold::dram(bytes, &tensors)?);
         theirs.push(cold::ort(ort, bytes, named)?);
     }
-    let (ours, theirs) = (Stats::of(&ours).expect("7 runs"), Stats::of(&theirs).expect("7 runs"));
+    let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+    let (ours_min, theirs_min) = (min(&ours), min(&theirs));
+    let (ours, theirs) = (Stats::of(&ours).expect("one run or more"), Stats::of(&theirs).expect("one run or more"));
     Ok(serde_json::json!({
-        "model": file_name(path), "rows": tensors[0].shape()[0],
+        "model": file_name(path), "rows": tensors[0].shape()[0], "runs": runs.max(1),
         "dram_ms": ours.p50, "ort_ms": theirs.p50, "ratio": ours.p50 / theirs.p50,
+        "dram_min_ms": ours_min, "ort_min_ms": theirs_min, "min_ratio": ours_min / theirs_min,
     }))
 }
 
