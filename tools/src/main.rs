@@ -184,6 +184,10 @@ enum Command {
         /// Extra fine-tuning epochs after the last step, at the final sparsity.
         #[arg(long, default_value_t = 0)]
         final_epochs: usize,
+        /// Fine-tune towards the unpruned student's own logits instead of the teacher's
+        /// (needs --teacher or --teacher-column, whose logits still rank weights).
+        #[arg(long)]
+        self_distill: bool,
         /// Write the pruning report (JSON) here.
         #[arg(long)]
         report: Option<PathBuf>,
@@ -377,7 +381,7 @@ fn main() -> Result<()> {
             }
             fit(&data, teacher.as_deref(), teacher_column.as_deref())
         }
-        Command::Prune { data, student, teacher, teacher_column, method, keep, saliency, sparsity, scope, importance, steps, finetune_epochs, lr, final_epochs, report } => {
+        Command::Prune { data, student, teacher, teacher_column, method, keep, saliency, sparsity, scope, importance, steps, finetune_epochs, lr, final_epochs, self_distill, report } => {
             let method = match method.as_str() {
                 "structured" => prune::Method::Structured { keep, saliency: by_name("saliency", &saliency, "activation or weight")? },
                 "magnitude" => prune::Method::Magnitude {
@@ -387,7 +391,7 @@ fn main() -> Result<()> {
                 },
                 other => bail!("unknown --method `{other}`: expected structured or magnitude"),
             };
-            let settings = prune::PruneSettings { method, steps, finetune_epochs, lr, final_epochs };
+            let settings = prune::PruneSettings { method, steps, finetune_epochs, lr, final_epochs, self_distill };
             let source = teacher.as_deref().map(Teacher::Model).or(teacher_column.as_deref().map(Teacher::Column));
             prune_checkpoint(&data, &student, source, &settings, report.as_deref())
         }

@@ -89,18 +89,31 @@ pub struct PruneSettings {
     /// Extra fine-tuning epochs after the last step (on top of `finetune_epochs`), for
     /// recovery at the final sparsity with a full warm-up and cosine decay.
     pub final_epochs: usize,
+    /// Fine-tune towards the unpruned network's own logits (self-distillation) instead of the
+    /// teacher's: recovery restores the function that was pruned rather than pulling it
+    /// towards a teacher that may rank worse than its student. Needs a distillation
+    /// objective (its alpha, temperature and loss apply); importance is still measured
+    /// against the given objective.
+    pub self_distill: bool,
 }
 
 impl PruneSettings {
     /// Structured pruning to `keep` of the parameters in 3 steps of 3 fine-tuning epochs.
     pub fn structured(keep: f64) -> PruneSettings {
-        PruneSettings { method: Method::Structured { keep, saliency: Saliency::Activation }, steps: 3, finetune_epochs: 3, lr: None, final_epochs: 0 }
+        PruneSettings { method: Method::Structured { keep, saliency: Saliency::Activation }, steps: 3, finetune_epochs: 3, lr: None, final_epochs: 0, self_distill: false }
     }
 
     /// Per-layer magnitude pruning to `sparsity` in 3 steps of 3 fine-tuning epochs.
     pub fn magnitude(sparsity: f64) -> PruneSettings {
         let method = Method::Magnitude { sparsity, scope: Scope::PerLayer, importance: Importance::Magnitude };
-        PruneSettings { method, steps: 3, finetune_epochs: 3, lr: None, final_epochs: 0 }
+        PruneSettings { method, steps: 3, finetune_epochs: 3, lr: None, final_epochs: 0, self_distill: false }
+    }
+
+    /// Unstructured pruning to `sparsity`, weights ranked by Fisher importance, each tensor's
+    /// share allocated from its measured sensitivity; 3 steps of 3 fine-tuning epochs.
+    pub fn allocated(sparsity: f64) -> PruneSettings {
+        let method = Method::Magnitude { sparsity, scope: Scope::Sensitivity, importance: Importance::Fisher };
+        PruneSettings { method, steps: 3, finetune_epochs: 3, lr: None, final_epochs: 0, self_distill: false }
     }
 
     fn check(&self) -> Result<(), PruneError> {
@@ -207,6 +220,8 @@ pub fn run(
     finetune.epochs = settings.finetune_epochs;
     finetune.lr = settings.lr.unwrap_or(finetune.lr);
     let mut masks = Masks::default();
+    let recovery = if settings.self_distill { Some(self_distillation_set(&net, train, objective)?) } else { None };
+    let recovery_set = recovery.as_ref().unwrap_or(train);
     let (sensitivity, allocation) = match settings.method {
         Method::Magnitude { sparsity, importance, scope } => {
             let scores = importance::scores(&net, train, objective, train_config, importance)?;
@@ -249,7 +264,7 @@ pub fn run(
         }
         let unfinetuned = net.snapshot()?;
         let epochs = if finetune.epochs > 0 {
-            train::fit_with(&mut net, train, valid, &finetune, objective, &label, None, &mut |n| Ok(masks.apply(n)?))?
+            train::fit_with(&mut net, recovery_set, valid, &finetune, objective, &label, None, &mut |n| Ok(masks.apply(n)?))?
         } else {
             Vec::new()
         };
@@ -323,6 +338,16 @@ pub fn structured_step(net: &Net, original: &NetSpec, keep: f64, data: &Dataset,
     let mut pruned = Net::new(spec, seed)?;
     pruned.load_params(&params)?;
     Ok(pruned)
+}
+
+/// `train` with `net`'s own logits as the teacher's, for fine-tuning by self-distillation.
+pub fn self_distillation_set(net: &Net, train: &Dataset, objective: Objective) -> anyhow::Result<Dataset> {
+    if !matches!(objective, Objective::Distill(_)) {
+        return Err(PruneError::Settings("self-distillation needs a distillation objective (pass a teacher), found labels only".into()).into());
+    }
+    let mut set = train.clone();
+    set.teacher = Some(net.predict(train)?);
+    Ok(set)
 }
 
 /// Weights of `net`'s table rows that no row of `data` looks up.

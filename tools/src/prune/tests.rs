@@ -154,7 +154,7 @@ fn pruned_model_file_is_smaller_and_runs_in_dram_core_with_candles_scores() {
 fn masks_hold_pruned_weights_at_zero_through_fine_tuning() {
     let shop = shop();
     let net = net(&shop);
-    let settings = PruneSettings { method: Method::Magnitude { sparsity: 0.6, scope: Scope::PerLayer, importance: Importance::Magnitude }, steps: 2, finetune_epochs: 1, lr: None, final_epochs: 0 };
+    let settings = PruneSettings { method: Method::Magnitude { sparsity: 0.6, scope: Scope::PerLayer, importance: Importance::Magnitude }, steps: 2, finetune_epochs: 1, lr: None, final_epochs: 0, self_distill: false };
     let (pruned, report) = run(&net, &shop.train, &shop.valid, &shop.config.train, Objective::Labels, &settings).unwrap();
     let params = pruned.params().unwrap();
     let masks = Masks::magnitude(&params, 0.6, Scope::PerLayer);
@@ -214,7 +214,7 @@ fn fisher_pruning_zeroes_rows_no_training_row_reads_first_and_reports_each_tenso
     let shop = shop();
     let net = net(&shop);
     let method = Method::Magnitude { sparsity: 0.3, scope: Scope::Global, importance: Importance::Fisher };
-    let settings = PruneSettings { method, steps: 1, finetune_epochs: 0, lr: None, final_epochs: 0 };
+    let settings = PruneSettings { method, steps: 1, finetune_epochs: 0, lr: None, final_epochs: 0, self_distill: false };
     let (pruned, report) = run(&net, &shop.train, &shop.valid, &shop.config.train, Objective::Labels, &settings).unwrap();
     let params = pruned.params().unwrap();
     // Table rows that no training row looks up (directly or in a history; unused hash
@@ -299,7 +299,7 @@ fn sensitivity_scope_prunes_each_tensor_to_its_allocation_and_meets_the_target()
     let shop = shop();
     let net = net(&shop);
     let method = Method::Magnitude { sparsity: 0.5, scope: Scope::Sensitivity, importance: Importance::Magnitude };
-    let settings = PruneSettings { method, steps: 2, finetune_epochs: 0, lr: None, final_epochs: 0 };
+    let settings = PruneSettings { method, steps: 2, finetune_epochs: 0, lr: None, final_epochs: 0, self_distill: false };
     let (pruned, report) = run(&net, &shop.train, &shop.valid, &shop.config.train, Objective::Labels, &settings).unwrap();
     let params = pruned.params().unwrap();
     // The allocation is the one allocate::allocate makes from the measured curves.
@@ -320,4 +320,37 @@ fn sensitivity_scope_prunes_each_tensor_to_its_allocation_and_meets_the_target()
     // The first step scales every share by the schedule.
     let first = report.steps[0].sparsity;
     assert!((first - schedule::cubic(0.5, 1, 2)).abs() < 0.01, "{first}");
+}
+
+#[test]
+fn self_distillation_fine_tunes_towards_the_unpruned_networks_logits() {
+    let shop = shop();
+    let net = net(&shop);
+    let labels_only = self_distillation_set(&net, &shop.train, Objective::Labels).unwrap_err();
+    assert!(labels_only.to_string().contains("needs a distillation objective"), "{labels_only}");
+    let distill = Objective::Distill(crate::train::DistillSettings { alpha: 0.0, temperature: 1.0, soft: crate::config::SoftLoss::Binary, mse_weight: 0.0 });
+    let set = self_distillation_set(&net, &shop.train, distill).unwrap();
+    assert_eq!(set.teacher.as_deref(), Some(net.predict(&shop.train).unwrap().as_slice()));
+    assert_eq!(set.labels, shop.train.labels);
+    // Fine-tuning with self-distillation is fine-tuning on the set with the network's own
+    // logits as the teacher's (magnitude ranking reads no logits), not on the teacher's.
+    let mut teacher_set = shop.train.clone();
+    teacher_set.teacher = Some(shop.train.labels.iter().map(|&l| 4.0 * l - 2.0).collect());
+    let mut settings = PruneSettings::magnitude(0.3);
+    settings.steps = 1;
+    settings.finetune_epochs = 3;
+    settings.self_distill = true;
+    // Validated on the training rows at a brisk rate, so fitting the teacher's logits (built
+    // from the labels) is kept rather than undone.
+    settings.lr = Some(0.02);
+    let mut config = shop.config.train.clone();
+    config.warmup_steps = 0;
+    let (selfd, _) = run(&net, &teacher_set, &shop.train, &config, distill, &settings).unwrap();
+    settings.self_distill = false;
+    let own = self_distillation_set(&net, &teacher_set, distill).unwrap();
+    let (by_hand, report) = run(&net, &own, &shop.train, &config, distill, &settings).unwrap();
+    let (from_teacher, _) = run(&net, &teacher_set, &shop.train, &config, distill, &settings).unwrap();
+    assert_eq!(selfd.params().unwrap(), by_hand.params().unwrap());
+    assert!(report.steps[0].finetuned, "{:?}", report.steps[0]);
+    assert_ne!(selfd.params().unwrap(), from_teacher.params().unwrap());
 }
