@@ -37,7 +37,7 @@ impl Model {
 
     /// Loads a model from bytes (an app asset or bundle resource).
     pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
-        Model::from_proto(model_file::decode(bytes)?)
+        Model::from_proto(model_file::decode(bytes)?, Integrity::Checksum(bytes))
     }
 
     /// Loads a model from bytes only if it carries a valid Ed25519 signature by `public_key`
@@ -52,12 +52,14 @@ impl Model {
     pub fn load_verified(bytes: &[u8], public_key: &[u8]) -> Result<Model> {
         let proto = model_file::decode(bytes)?;
         crate::signature::verify(&proto, public_key)?;
-        Model::from_proto(proto)
+        Model::from_proto(proto, Integrity::Signed)
     }
 
-    fn from_proto(proto: tract_onnx::pb::ModelProto) -> Result<Model> {
+    fn from_proto(proto: tract_onnx::pb::ModelProto, integrity: Integrity<'_>) -> Result<Model> {
         let manifest = model_file::read_manifest(&proto)?.ok_or(Error::MissingManifest)?;
-        model_file::verify_checksum(&proto, &manifest)?;
+        if let Integrity::Checksum(bytes) = integrity {
+            model_file::verify_stored_checksum(bytes, &proto, &manifest)?;
+        }
         let session = Session::from_proto(&proto)?;
         check_inputs(&manifest, session.inputs())?;
         let primary_output = check_outputs(&manifest, session.outputs())?;
@@ -131,6 +133,15 @@ impl Model {
         }
         Ok(())
     }
+}
+
+/// How a model's graph checksum is checked at load.
+enum Integrity<'a> {
+    /// Against the graph as stored in the bytes the model was decoded from.
+    Checksum(&'a [u8]),
+    /// Not again: the signature just verified covers the graph and the manifest's checksum,
+    /// and signing refuses a model whose checksum is stale.
+    Signed,
 }
 
 fn check_inputs(manifest: &Manifest, graph: &[IoInfo]) -> Result<()> {

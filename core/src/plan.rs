@@ -49,9 +49,9 @@ impl Plans {
     /// Declutters a typed model (without the Concat/EinSum split) and prepares the plans.
     pub(crate) fn new(mut typed: TypedModel) -> TractResult<Plans> {
         declutter(&mut typed)?;
-        if crate::mul_sum::fuse(&mut typed)? > 0 {
-            declutter(&mut typed)?;
-        }
+        // No declutter after the fusions: codegen tidies around the fused ops and the plans
+        // match tract's fixed points without it (test below), which saves a round at load.
+        crate::mul_sum::fuse(&mut typed)?;
         let batch = batch_symbol(&typed)?;
         let batched_outputs = match &batch {
             Some(sym) => typed
