@@ -1,5 +1,6 @@
-//! `dram prune` end to end on CSV files: a trained student is pruned (structured and
-//! magnitude), distilling from a teacher file, and the results reload, export and evaluate.
+//! `dram prune` end to end on CSV files: a trained student is pruned (structured, magnitude,
+//! and Fisher-ranked with sensitivity allocation and self-distillation), distilling from a
+//! teacher file, and the results reload, export and evaluate.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -63,6 +64,31 @@ fn prune_a_checkpoint_then_export_and_evaluate_it() {
     assert!((report["sparsity"].as_f64().unwrap() - 0.6).abs() < 0.01, "{report}");
     assert_eq!(report["params_after"], report["params_before"]);
     ok(&["eval", "--model", &d("magnitude.onnx"), "--data", &d("test.csv"), "--config", &d("student.toml")]);
+
+    // Fisher-ranked, sensitivity-allocated, self-distilled: at least half the weights zero,
+    // each tensor at its own allocated share, the dense tensors reported per parameter.
+    let report = prune("allocated", &["--method", "magnitude", "--sparsity", "0.5", "--scope", "sensitivity", "--importance", "fisher", "--self-distill"]);
+    assert!(report["sparsity"].as_f64().unwrap() >= 0.5, "{report}");
+    let allocation = report["allocation"].as_object().unwrap();
+    let by_param = report["sparsity_by_param"].as_object().unwrap();
+    assert_eq!(allocation.keys().collect::<Vec<_>>(), by_param.keys().collect::<Vec<_>>());
+    let sensitivity = report["sensitivity"].as_array().unwrap();
+    assert_eq!(sensitivity.len(), allocation.len());
+    for (tensor, (name, share)) in sensitivity.iter().zip(allocation) {
+        // Each tensor's share, rounded up to a whole weight.
+        assert_eq!(tensor["param"].as_str().unwrap(), name);
+        let (got, share, weights) = (by_param[name].as_f64().unwrap(), share.as_f64().unwrap(), tensor["weights"].as_f64().unwrap());
+        assert!(got >= share - 1e-9 && got < share + 1.0 / weights + 1e-9, "{name}: {got} vs {share}");
+    }
+    ok(&["eval", "--model", &d("allocated.onnx"), "--data", &d("test.csv"), "--config", &d("student.toml")]);
+    // Self-distillation without a teacher's logits to rank by is refused.
+    let out = Command::new(env!("CARGO_BIN_EXE_dram"))
+        .args(["prune", "--config", &d("student.toml"), "--train", &d("train.csv"), "--valid", &d("valid.csv"), "--student", &d("student"), "--checkpoint", &d("y")])
+        .args(["--method", "magnitude", "--self-distill"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("self-distillation needs a distillation objective"), "{}", String::from_utf8_lossy(&out.stderr));
 
     // A config that does not describe the checkpoint is refused with a clear message.
     std::fs::write(dir.join("other.toml"), base.replace("hidden = [16]", "hidden = [12]")).unwrap();

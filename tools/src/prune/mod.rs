@@ -222,16 +222,18 @@ pub fn run(
     let mut masks = Masks::default();
     let recovery = if settings.self_distill { Some(self_distillation_set(&net, train, objective)?) } else { None };
     let recovery_set = recovery.as_ref().unwrap_or(train);
+    // The unpruned network's scores serve the sensitivity report, the allocation and step 1.
+    let mut unpruned_scores = None;
     let (sensitivity, allocation) = match settings.method {
         Method::Magnitude { sparsity, importance, scope } => {
-            let scores = importance::scores(&net, train, objective, train_config, importance)?;
+            let scores = unpruned_scores.insert(importance::scores(&net, train, objective, train_config, importance)?);
             let allocation = if scope == Scope::Sensitivity {
                 let sizes = scores.iter().filter(|(n, _)| mask::prunable(n)).map(|(n, p)| (n.clone(), p.data.len())).collect();
-                allocate::allocate(&allocate::curves(&net, valid, &scores)?, &sizes, sparsity)
+                allocate::allocate(&allocate::curves(&net, valid, scores)?, &sizes, sparsity)
             } else {
                 BTreeMap::new()
             };
-            (sensitivity::per_tensor(&net, valid, &scores, sparsity)?, allocation)
+            (sensitivity::per_tensor(&net, valid, scores, sparsity)?, allocation)
         }
         Method::Structured { .. } => (Vec::new(), BTreeMap::new()),
     };
@@ -245,7 +247,10 @@ pub fn run(
             }
             Method::Magnitude { sparsity, scope, importance } => {
                 let target = schedule::cubic(sparsity, step, settings.steps);
-                let scores = importance::scores(&net, train, objective, train_config, importance)?;
+                let scores = match unpruned_scores.take() {
+                    Some(scores) => scores,
+                    None => importance::scores(&net, train, objective, train_config, importance)?,
+                };
                 masks = if scope == Scope::Sensitivity {
                     // Every tensor follows the schedule towards its own allocated sparsity.
                     let fraction = if sparsity > 0.0 { target / sparsity } else { 0.0 };
