@@ -92,6 +92,14 @@ struct FinetuneArgs {
     /// Freeze the embeddings and this many lower layers (0: fine-tune the whole encoder).
     #[arg(long, default_value_t = 0)]
     frozen_layers: usize,
+    /// Start from an earlier run's teacher.safetensors (encoder and heads) instead of the
+    /// pretrained encoder.
+    #[arg(long)]
+    init: Option<PathBuf>,
+    /// Skip this many rows of the shuffled training order before sampling (with --init and the
+    /// same --seed: rows the earlier run did not train on).
+    #[arg(long, default_value_t = 0)]
+    skip: usize,
 }
 
 impl FinetuneArgs {
@@ -119,6 +127,8 @@ impl FinetuneArgs {
             checkpoint_every: self.checkpoint_every,
             seed: self.seed,
             frozen_layers: self.frozen_layers,
+            init: self.init,
+            skip: self.skip,
         })
     }
 }

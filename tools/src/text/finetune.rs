@@ -53,6 +53,14 @@ pub struct FinetuneOptions {
     /// per text (and kept under `<out>/states`), and only the layers above are trained. 0
     /// fine-tunes the whole encoder.
     pub frozen_layers: usize,
+    /// Start from these teacher weights (encoder and heads, e.g. an earlier run's
+    /// `teacher.safetensors`) instead of the pretrained encoder and fresh heads.
+    #[serde(default)]
+    pub init: Option<PathBuf>,
+    /// Skip this many rows of the shuffled training order before sampling, so a run continued
+    /// from `init` (same seed) sees rows the first run did not.
+    #[serde(default)]
+    pub skip: usize,
 }
 
 /// One split: its table, word pieces and, with frozen layers, each text's frozen states.
@@ -188,6 +196,8 @@ pub fn run(options: &FinetuneOptions, out: &Path) -> Result<()> {
         eprintln!("teacher already fine-tuned: {}", final_weights.display());
     } else if ckpt.join("state.json").exists() {
         teacher.vars.clone().load(ckpt.join("weights.safetensors"))?;
+    } else if let Some(init) = &options.init {
+        teacher.vars.clone().load(init).with_context(|| format!("loading --init {}", init.display()))?;
     } else {
         teacher.load_encoder(&options.model_dir.join("model.safetensors"))?;
     }
@@ -299,6 +309,7 @@ fn train(options: &FinetuneOptions, config: &BertConfig, split: &Split, teacher:
     let mut rng = Rng::new(options.seed);
     let mut rows: Vec<usize> = (0..table.rows()).collect();
     rng.shuffle(&mut rows);
+    rows.drain(..options.skip.min(rows.len()));
     rows.truncate(options.sample.unwrap_or(usize::MAX));
     let mut batches = Vec::new();
     for _ in 0..options.epochs {
@@ -390,6 +401,8 @@ mod tests {
             checkpoint_every: 1,
             seed: 1,
             frozen_layers: 0,
+            init: None,
+            skip: 0,
         };
         let teacher = Teacher::new(&config, &heads(&options)).unwrap();
         let tokens: Vec<Vec<u32>> = vec![vec![1, 5, 7, 9, 2], vec![1, 8, 2], vec![1, 3, 4, 5, 6, 7, 8, 2]];
