@@ -17,6 +17,10 @@ if [[ -z "${ORT_DYLIB_PATH:-}" ]]; then
 print(sorted(glob.glob(os.path.join(os.path.dirname(onnxruntime.__file__), "capi", "libonnxruntime.so*")))[0])')
     export ORT_DYLIB_PATH
 fi
+# tract creates and drops anyhow errors while optimising a graph; with RUST_BACKTRACE set (a
+# developer shell's setting, not an app's) each captures a backtrace, ~10% of a cold start.
+# Panics keep their backtraces.
+export RUST_LIB_BACKTRACE=0
 mkdir -p out/bench
 # Review texts for the classifier cells: the first 64 non-empty reviews, one per line.
 python3 - <<'PY'

@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use tract_onnx::pb::ModelProto;
+
 use crate::manifest::{DType, Dim, Manifest, OutputMeaning, Task};
 use crate::preprocess::{Encoder, Row};
 use crate::session::{IoInfo, Session};
@@ -55,12 +57,12 @@ impl Model {
         Model::from_proto(proto, Integrity::Signed)
     }
 
-    fn from_proto(proto: tract_onnx::pb::ModelProto, integrity: Integrity<'_>) -> Result<Model> {
+    fn from_proto(proto: ModelProto, integrity: Integrity<'_>) -> Result<Model> {
         let manifest = model_file::read_manifest(&proto)?.ok_or(Error::MissingManifest)?;
-        if let Integrity::Checksum(bytes) = integrity {
-            model_file::verify_stored_checksum(bytes, &proto, &manifest)?;
-        }
-        let session = Session::from_proto(&proto)?;
+        let session = match integrity {
+            Integrity::Checksum(bytes) => checked_session(bytes, &proto, &manifest)?,
+            Integrity::Signed => Session::from_proto(&proto)?,
+        };
         check_inputs(&manifest, session.inputs())?;
         let primary_output = check_outputs(&manifest, session.outputs())?;
         let encoder = Encoder::new(&manifest);
@@ -142,6 +144,29 @@ enum Integrity<'a> {
     /// Not again: the signature just verified covers the graph and the manifest's checksum,
     /// and signing refuses a model whose checksum is stale.
     Signed,
+}
+
+/// Model files from which on the graph checksum is computed on a second thread while tract
+/// optimises the graph (hashing ~1 MB takes about as long as optimising a small ranker).
+const PARALLEL_CHECKSUM_BYTES: usize = 256 << 10;
+
+/// Verifies the graph checksum and builds the session; for large files both at once. A
+/// checksum mismatch is reported before any error of the session.
+fn checked_session(bytes: &[u8], proto: &ModelProto, manifest: &Manifest) -> Result<Session> {
+    let verify = || model_file::verify_stored_checksum(bytes, proto, manifest);
+    if bytes.len() < PARALLEL_CHECKSUM_BYTES {
+        verify()?;
+        return Session::from_proto(proto);
+    }
+    std::thread::scope(|scope| {
+        let Ok(hashing) = std::thread::Builder::new().name("dram-checksum".into()).spawn_scoped(scope, verify) else {
+            verify()?;
+            return Session::from_proto(proto);
+        };
+        let session = Session::from_proto(proto);
+        hashing.join().unwrap_or_else(|_| Err(Error::Runtime { reason: "the checksum thread panicked".into() }))?;
+        session
+    })
 }
 
 fn check_inputs(manifest: &Manifest, graph: &[IoInfo]) -> Result<()> {

@@ -105,6 +105,28 @@ fn tampered_weights_fail_the_checksum() {
 }
 
 #[test]
+fn large_files_are_checksummed_too() {
+    // Over 256 KiB the checksum is computed on a second thread while the graph is optimised.
+    let mut proto = model_file::decode(&fixture("ranker.onnx")).unwrap();
+    let padding = tract_onnx::pb::TensorProto {
+        name: "unused_padding".into(),
+        dims: vec![100_000],
+        data_type: 1,
+        raw_data: vec![0; 400_000],
+        ..Default::default()
+    };
+    proto.graph.as_mut().unwrap().initializer.push(padding);
+    let manifest = model_file::read_manifest(&proto).unwrap().unwrap();
+    model_file::embed_manifest(&mut proto, &manifest).unwrap();
+    let bytes = model_file::encode(&proto);
+    assert!(bytes.len() > 400_000);
+    Model::from_bytes(&bytes).unwrap();
+    proto.graph.as_mut().unwrap().initializer.last_mut().unwrap().raw_data[7] ^= 1;
+    let err = load_err(&model_file::encode(&proto));
+    assert!(matches!(err, Error::ChecksumMismatch { .. }), "{err}");
+}
+
+#[test]
 fn manifest_round_trips_through_the_file() {
     let proto = model_file::decode(&fixture("ranker.onnx")).unwrap();
     let manifest = model_file::read_manifest(&proto).unwrap().unwrap();
