@@ -37,6 +37,7 @@ mod model;
 pub mod model_file;
 mod mul_sum;
 mod plan;
+mod quant_dense;
 mod profile;
 pub mod preprocess;
 mod ranker;

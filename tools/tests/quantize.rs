@@ -77,6 +77,17 @@ fn int8_cpu_export_matches_simulation_keeps_ranking_and_uses_integer_kernels() {
     assert_eq!(integer.len(), t.spec.layers().len(), "{kernels:#?}");
     assert_eq!(float, 1, "only the attention product is float: {kernels:#?}");
     assert_eq!(integer.len() + float, kernels.iter().map(|(name, _)| name.split('.').next().unwrap()).collect::<std::collections::BTreeSet<_>>().len());
+
+    // (d) dram-core's plan fuses every layer's epilogue (`Add -> Cast -> Mul [-> Relu ->
+    // QuantizeLinear]`) into one integer op, tiny layers with their product: no float product,
+    // no `Cast`, no per-channel `Mul` is left for a quantized layer.
+    let rows: Vec<usize> = (0..8).collect();
+    let named = model.encoder().inputs().iter().map(|i| i.name.clone()).zip(t.test.tensors(&rows)).collect();
+    let plan = model.session().profile(named, 1).unwrap();
+    let ops: Vec<&str> = plan.nodes.iter().map(|n| n.op.as_str()).collect();
+    let fused = ops.iter().filter(|op| matches!(**op, "DramQuantDense" | "DramQuantEpilogue")).count();
+    assert_eq!(fused, t.spec.layers().len(), "{ops:?}");
+    assert!(!ops.contains(&"Cast"), "{ops:?}");
 }
 
 /// `(node name, op info)` of every matrix product in tract's optimised plan.

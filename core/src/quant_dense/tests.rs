@@ -1,0 +1,194 @@
+//! The fused int8 layer against hand-computed values and against tract running the unfused
+//! ONNX chain it replaces.
+
+use super::*;
+use tract_onnx::pb::tensor_proto::DataType;
+use tract_onnx::pb::tensor_shape_proto::{dimension, Dimension};
+use tract_onnx::pb::{type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto};
+use tract_onnx::tract_core::optim::Optimizer;
+
+#[test]
+fn apply_matches_hand_computed_values() {
+    // Two outputs over three inputs: w = [[1, -2, 3], [127, -128, 0]].
+    let w = [[1i8, -2, 3], [127, -128, 0]];
+    let layer = QuantDense { product: Some(Product { weights: pair_layout(3, 2, |k, m| w[m][k]), inputs: 3 }), bias: vec![10, -5], scale: vec![0.5, 0.25], relu: false, requant: None };
+    let x = [4i8, 1, -1, -128, 127, 2];
+    let y = layer.apply(&x, 2).unwrap();
+    // Row 0: (10 + 4 - 2 - 3) * 0.5 = 4.5; (-5 + 508 - 128) * 0.25 = 93.75.
+    // Row 1: (10 - 128 - 254 + 6) * 0.5 = -183; (-5 - 16256 - 16256) * 0.25 = -8129.25.
+    assert_eq!(y.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap(), &[4.5, 93.75, -183.0, -8129.25]);
+    assert_eq!(y.shape(), &[2, 2]);
+
+    let relu = QuantDense { relu: true, requant: Some(0.5), ..layer };
+    let q = relu.apply(&x, 2).unwrap();
+    // max(., 0) then round-half-even(v * 0.5), saturated: 2.25 -> 2, 46.875 -> 47, 0, 0.
+    assert_eq!(q.try_as_plain_ram().unwrap().as_slice::<i8>().unwrap(), &[2, 47, 0, 0]);
+    let halves = QuantDense { product: Some(Product { weights: pair_layout(1, 1, |_, _| 1), inputs: 1 }), bias: vec![0], scale: vec![1.0], relu: false, requant: Some(1.0) };
+    let q = halves.apply(&[1, 2, 3], 3).unwrap();
+    assert_eq!(q.try_as_plain_ram().unwrap().as_slice::<i8>().unwrap(), &[1, 2, 3]);
+    let saturating = QuantDense { requant: Some(100.0), ..halves };
+    let q = saturating.apply(&[5, -5], 2).unwrap();
+    assert_eq!(q.try_as_plain_ram().unwrap().as_slice::<i8>().unwrap(), &[127, -128]);
+}
+
+#[test]
+fn requantize_is_tracts_quantize_linear() {
+    use tract_onnx::tract_core::ops::quant::quantize_linear_f32_i8;
+    let specials = [0.0, -0.0, 0.5, 1.5, 2.5, -0.5, -1.5, 126.5, 127.5, -127.5, -128.5, -129.0, 1e9, -1e9, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, f32::MIN_POSITIVE];
+    let sweep = (0..200_000).map(|i| (i as f32 - 100_000.0) * 0.00173);
+    for y in specials.into_iter().chain(sweep) {
+        for multiplier in [1.0, 0.5, 41.9323, 1e-3] {
+            assert_eq!(requantize(y, multiplier), quantize_linear_f32_i8(y, multiplier, 0), "{y} * {multiplier}");
+        }
+    }
+}
+
+#[test]
+fn apply_rejects_a_short_input() {
+    let layer = QuantDense { product: Some(Product { weights: pair_layout(2, 1, |k, _| k as i8), inputs: 2 }), bias: vec![0], scale: vec![1.0], relu: false, requant: None };
+    assert!(layer.apply(&[1, 2, 3], 2).is_err());
+}
+
+#[test]
+fn two_layers_fuse_and_score_bit_identically() {
+    let proto = two_layer_model(5, 7, None);
+    let (unfused, fused, count) = both_ways(&proto);
+    assert_eq!(count, 2);
+    let ops: Vec<String> = fused.nodes.iter().map(|n| n.op.name().to_string()).collect();
+    assert!(!ops.iter().any(|o| o.contains("EinSum") || o.contains("MatMul") || o == "Cast"), "{ops:?}");
+    assert_same_outputs(unfused, fused, 5);
+}
+
+#[test]
+fn a_layer_with_an_input_zero_point_is_left_to_tract() {
+    let proto = two_layer_model(5, 7, Some(3));
+    let (unfused, fused, count) = both_ways(&proto);
+    assert_eq!(count, 1, "only the second layer has no zero point");
+    assert_same_outputs(unfused, fused, 5);
+}
+
+#[test]
+fn a_wide_layer_keeps_tracts_product_and_fuses_its_epilogue() {
+    let proto = two_layer_model(100, 40, None);
+    let (unfused, fused, count) = both_ways(&proto);
+    assert_eq!(count, 2);
+    let ops: Vec<String> = fused.nodes.iter().map(|n| n.op.name().to_string()).collect();
+    assert_eq!(ops.iter().filter(|o| *o == "DramQuantEpilogue").count(), 1, "100 x 40 weights exceed MAX_FUSED_WEIGHTS: {ops:?}");
+    assert_eq!(ops.iter().filter(|o| *o == "DramQuantDense").count(), 1, "the 40 x 1 layer fuses whole: {ops:?}");
+    assert!(ops.iter().any(|o| o.contains("EinSum")), "{ops:?}");
+    assert_same_outputs(unfused, fused, 100);
+}
+
+#[test]
+fn the_epilogue_alone_matches_hand_computed_values() {
+    let layer = QuantDense { product: None, bias: vec![1, -1], scale: vec![0.5, 2.0], relu: true, requant: None };
+    let y = layer.apply_to_products(&[3, 3, -5, 0], 2).unwrap();
+    assert_eq!(y.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap(), &[2.0, 4.0, 0.0, 0.0]);
+    assert!(layer.apply_to_products(&[1, 2, 3], 2).is_err());
+    assert!(layer.apply(&[1, 2], 1).is_err(), "an epilogue has no weights for an int8 input");
+}
+
+/// Decluttered typed models without and with the fusion, and how many layers fused.
+fn both_ways(proto: &ModelProto) -> (TypedModel, TypedModel, usize) {
+    let mut typed = tract_onnx::onnx().model_for_proto_model(proto).unwrap().into_typed().unwrap();
+    Optimizer::declutter().optimize(&mut typed).unwrap();
+    let mut fused = typed.clone();
+    let count = fuse(&mut fused).unwrap();
+    (typed, fused, count)
+}
+
+fn assert_same_outputs(unfused: TypedModel, fused: TypedModel, inputs: usize) {
+    let rows = 9;
+    let x: Vec<i8> = (0..rows * inputs).map(|i| ((i * 37 + 11) % 256) as u8 as i8).collect();
+    let run = |model: TypedModel| {
+        let plan = model.into_optimized().unwrap().into_runnable().unwrap();
+        let input = tract_ndarray::Array2::from_shape_vec((rows, inputs), x.clone()).unwrap().into_tensor();
+        let out = plan.run(tvec!(input.into_tvalue())).unwrap();
+        out[0].try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()
+    };
+    let (a, b) = (run(unfused), run(fused));
+    assert_eq!(a.len(), rows);
+    assert!(a.iter().any(|v| *v != a[0]), "degenerate test data: {a:?}");
+    assert_eq!(a, b);
+}
+
+/// `x:int8[N, k] -> MatMulInteger(w1) -> Add -> Cast -> Mul -> Relu -> QuantizeLinear ->
+/// MatMulInteger(w2) -> Add -> Cast -> Mul -> y:f32[N, 1]`, the first product optionally with
+/// an input zero point.
+fn two_layer_model(k: usize, hidden: usize, zero_point: Option<i8>) -> ModelProto {
+    let w1: Vec<i8> = (0..k * hidden).map(|i| ((i * 29 + 3) % 255) as i32 - 127).map(|v| v as i8).collect();
+    let w2: Vec<i8> = (0..hidden).map(|i| ((i * 53 + 7) % 255) as i32 - 127).map(|v| v as i8).collect();
+    let b1: Vec<i32> = (0..hidden).map(|i| (i as i32 - 3) * 97).collect();
+    let s1: Vec<f32> = (0..hidden).map(|i| 1e-3 * (1.0 + i as f32 / 7.0)).collect();
+    let mut inits = vec![
+        int8("w1", &[k, hidden], &w1),
+        int8("w2", &[hidden, 1], &w2),
+        int32("b1", &[hidden], &b1),
+        int32("b2", &[1], &[-411]),
+        float("s1", &[hidden], &s1),
+        float("s2", &[1], &[2.5e-3]),
+        float("q_scale", &[], &[0.05]),
+        int8("q_zero", &[], &[0]),
+    ];
+    let mut first = vec!["x", "w1"];
+    if let Some(zp) = zero_point {
+        inits.push(int8("x_zero", &[], &[zp]));
+        first.push("x_zero");
+    }
+    let nodes = vec![
+        node("MatMulInteger", &first, "p1", vec![]),
+        node("Add", &["p1", "b1"], "a1", vec![]),
+        node("Cast", &["a1"], "c1", vec![AttributeProto { name: "to".into(), r#type: 2, i: DataType::Float as i64, ..Default::default() }]),
+        node("Mul", &["c1", "s1"], "m1", vec![]),
+        node("Relu", &["m1"], "r1", vec![]),
+        node("QuantizeLinear", &["r1", "q_scale", "q_zero"], "h", vec![]),
+        node("MatMulInteger", &["h", "w2"], "p2", vec![]),
+        node("Add", &["p2", "b2"], "a2", vec![]),
+        node("Cast", &["a2"], "c2", vec![AttributeProto { name: "to".into(), r#type: 2, i: DataType::Float as i64, ..Default::default() }]),
+        node("Mul", &["c2", "s2"], "y", vec![]),
+    ];
+    let graph = GraphProto {
+        node: nodes,
+        initializer: inits,
+        input: vec![value_info("x", DataType::Int8, &[None, Some(k)])],
+        output: vec![value_info("y", DataType::Float, &[None, Some(1)])],
+        ..Default::default()
+    };
+    ModelProto { ir_version: 8, opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 17 }], graph: Some(graph), ..Default::default() }
+}
+
+fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) -> NodeProto {
+    NodeProto { op_type: op.into(), name: output.into(), input: inputs.iter().map(|s| s.to_string()).collect(), output: vec![output.into()], attribute, ..Default::default() }
+}
+
+fn value_info(name: &str, dt: DataType, dims: &[Option<usize>]) -> ValueInfoProto {
+    let dim = dims
+        .iter()
+        .map(|d| Dimension {
+            value: Some(match d {
+                Some(v) => dimension::Value::DimValue(*v as i64),
+                None => dimension::Value::DimParam("N".into()),
+            }),
+            ..Default::default()
+        })
+        .collect();
+    let tensor = type_proto::Tensor { elem_type: dt as i32, shape: Some(TensorShapeProto { dim }) };
+    ValueInfoProto { name: name.into(), r#type: Some(TypeProto { value: Some(type_proto::Value::TensorType(tensor)), ..Default::default() }), ..Default::default() }
+}
+
+fn tensor(name: &str, dt: DataType, dims: &[usize], raw: Vec<u8>) -> TensorProto {
+    TensorProto { name: name.into(), data_type: dt as i32, dims: dims.iter().map(|d| *d as i64).collect(), raw_data: raw, ..Default::default() }
+}
+
+fn int8(name: &str, dims: &[usize], v: &[i8]) -> TensorProto {
+    tensor(name, DataType::Int8, dims, v.iter().map(|x| *x as u8).collect())
+}
+
+fn int32(name: &str, dims: &[usize], v: &[i32]) -> TensorProto {
+    tensor(name, DataType::Int32, dims, v.iter().flat_map(|x| x.to_le_bytes()).collect())
+}
+
+fn float(name: &str, dims: &[usize], v: &[f32]) -> TensorProto {
+    tensor(name, DataType::Float, dims, v.iter().flat_map(|x| x.to_le_bytes()).collect())
+}
+
