@@ -121,8 +121,9 @@ mod tests {
         let plan = allocate(&curves, &sizes, 0.4);
         let zeros: f64 = plan.iter().map(|(n, s)| s * sizes[n] as f64).sum();
         assert!((zeros - 0.4 * 1416.0).abs() < 1e-6, "{plan:?}");
-        // a's free half (500 weights) first, then b (0.01/400 per weight... i.e. 2.5e-5 per
-        // weight against a's 0.2/1000 = 2e-4), so the remaining 66.4 weights come from b.
+        // a's free half (500 weights) first; then b's rungs (0.0005 per 20 weights: 2.5e-5 per
+        // weight) beat a's next ones (0.01 per 50 weights: 2e-4), so the remaining 66.4
+        // weights come from b.
         assert!((plan["a"] - 0.5).abs() < 1e-9, "{plan:?}");
         assert!((plan["b"] - 66.4 / 400.0).abs() < 1e-9, "{plan:?}");
         assert_eq!(plan["c"], 0.0);
