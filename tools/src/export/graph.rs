@@ -63,7 +63,7 @@ pub fn float_graph(spec: &NetSpec, params: &Params, batch: Option<usize>, storag
                         let w = param(params, &name, &[table.dim, table.dim])?;
                         let w_t = stored(&mut g, storage, &format!("{name}.t"), &[table.dim, table.dim], &transpose(w), 1);
                         let h = g.node("Gather", &[&table.param, input], vec![attr_int("axis", 0)]);
-                        attention_pool(&mut g, &h, input, &target, &w_t, table.dim, *max_len as usize, &axis1, &axis2)
+                        attention_pool(&mut g, &h, input, &target, &w_t, Some(table.dim), *max_len as usize, &axis1, &axis2)
                     }
                 }
             }
@@ -164,7 +164,9 @@ pub(super) fn mean_pool(g: &mut GraphBuilder, rows: &str, ids: &str, axis1: &str
 
 /// Target attention over gathered rows `h`: `a = softmax_j((h_j . W t) / sqrt(d) + mask offset)`, pooled
 /// `sum_j a_j h_j`, zeroed when the history is empty. The mask is `min(w * L, 1)`: real
-/// events have `w >= 1/L`, padding has 0.
+/// events have `w >= 1/L`, padding has 0. `scale_dim` is `Some(d)` when the graph applies
+/// `1 / sqrt(d)` itself, `None` when the caller folded it into `W` (one node fewer; the fp32
+/// export keeps the node, which its pinned fixtures record).
 #[allow(clippy::too_many_arguments)]
 pub(super) fn attention_pool(
     g: &mut GraphBuilder,
@@ -172,7 +174,7 @@ pub(super) fn attention_pool(
     ids: &str,
     target: &str,
     w_t: &str,
-    dim: usize,
+    scale_dim: Option<usize>,
     len: usize,
     axis1: &str,
     axis2: &str,
@@ -182,9 +184,11 @@ pub(super) fn attention_pool(
     let q = g.node("MatMul", &[target, w_t], vec![]);
     let q3 = g.node("Unsqueeze", &[&q, axis1], vec![]);
     let hq = g.node("Mul", &[h, &q3], vec![]);
-    let logits = g.node("ReduceSum", &[&hq, axis2], vec![attr_int("keepdims", 0)]);
-    let scale = g.initializer_f32(&format!("{prefix}.scale"), &[], &[1.0 / (dim as f32).sqrt()]);
-    let logits = g.node("Mul", &[&logits, &scale], vec![]);
+    let mut logits = g.node("ReduceSum", &[&hq, axis2], vec![attr_int("keepdims", 0)]);
+    if let Some(dim) = scale_dim {
+        let scale = g.initializer_f32(&format!("{prefix}.scale"), &[], &[attention_scale(dim)]);
+        logits = g.node("Mul", &[&logits, &scale], vec![]);
+    }
     let len_k = g.initializer_f32(&format!("{prefix}.len"), &[], &[len as f32]);
     let one = g.initializer_f32(&format!("{prefix}.one"), &[], &[1.0]);
     let offset = g.initializer_f32(&format!("{prefix}.offset"), &[], &[-MASK_OFFSET]);
@@ -199,4 +203,15 @@ pub(super) fn attention_pool(
     let pooled = g.node("ReduceSum", &[&weighted, axis1], vec![attr_int("keepdims", 0)]);
     let any = g.node("ReduceSum", &[&weights, axis1], vec![attr_int("keepdims", 1)]);
     g.node("Mul", &[&pooled, &any], vec![])
+}
+
+/// The `1 / sqrt(d)` that scales attention logits over `d`-dimensional rows.
+pub(super) fn attention_scale(dim: usize) -> f32 {
+    1.0 / (dim as f32).sqrt()
+}
+
+/// `transpose(p) / sqrt(dim)`: an attention matrix with its logit scale folded in, for graphs
+/// that call [`attention_pool`] with `scale_dim: None`.
+pub(super) fn transpose_scaled(p: &Param, dim: usize) -> Vec<f32> {
+    transpose(p).into_iter().map(|v| v * attention_scale(dim)).collect()
 }

@@ -56,7 +56,7 @@ pub fn fp32_model(spec: &NetSpec, params: &Params, manifest: &Manifest) -> Resul
 /// integer kernels. `calibration` names the calibration in the manifest.
 pub fn int8_model(net: &QuantizedNet, manifest: &Manifest, calibration: &str) -> Result<Vec<u8>> {
     let mut proto = int8_graph(net)?;
-    crate::onnx::compact_names(&mut proto);
+    crate::onnx::compact(&mut proto);
     dram_core::model_file::embed_manifest(&mut proto, &int8_manifest(manifest, Target::Cpu, calibration))
         .context("embedding the manifest")?;
     Ok(dram_core::model_file::encode(&proto))
@@ -65,7 +65,7 @@ pub fn int8_model(net: &QuantizedNet, manifest: &Manifest, calibration: &str) ->
 /// Exports a quantized network for the `npu` target: QDQ format, `batch` rows.
 pub fn qdq_model(net: &QuantizedNet, manifest: &Manifest, batch: usize, calibration: &str) -> Result<Vec<u8>> {
     let mut proto = qdq_graph(net, batch)?;
-    crate::onnx::compact_names(&mut proto);
+    crate::onnx::compact(&mut proto);
     dram_core::model_file::embed_manifest(&mut proto, &int8_manifest(manifest, Target::Npu, calibration))
         .context("embedding the manifest")?;
     Ok(dram_core::model_file::encode(&proto))

@@ -12,7 +12,7 @@ use anyhow::Result;
 use dram_core::manifest::FeatureKind;
 use tract_onnx::pb::ModelProto;
 
-use super::graph::{attention_pool, declare_inputs, mean_pool, no_dim, transpose};
+use super::graph::{attention_pool, declare_inputs, mean_pool, no_dim, transpose_scaled};
 use crate::arch::Pooling;
 use crate::onnx::{attr_int, Elem, GraphBuilder};
 use crate::quantize::model::{PieceQuant, QuantizedNet};
@@ -66,8 +66,8 @@ pub fn qdq_graph(net: &QuantizedNet, batch: usize) -> Result<ModelProto> {
                         let target = gather(&mut g, &t.param, item.input_name());
                         let name = format!("att.{}", feature.name);
                         let a = &net.attention[&name];
-                        let a_t = g.initializer_f32(&format!("{name}.t"), &a.shape, &transpose(a));
-                        attention_pool(&mut g, &rows, input, &target, &a_t, t.dim, *max_len as usize, &axis1, &axis2)
+                        let a_t = g.initializer_f32(&format!("{name}.t"), &a.shape, &transpose_scaled(a, t.dim));
+                        attention_pool(&mut g, &rows, input, &target, &a_t, None, *max_len as usize, &axis1, &axis2)
                     }
                 }
             }

@@ -201,11 +201,74 @@ impl GraphBuilder {
     }
 }
 
-/// Shrinks a finished model for shipping: node names are dropped (runtimes name nodes after
-/// their first output), intermediate values get short names (`t0`, `t1`, ...) and
-/// initializers too (`c0`, `c1`, ...); graph inputs and outputs keep theirs (the manifest
-/// refers to them). On a 10k-parameter int8 ranker names are ~1.5 KB of a ~14 KB file.
-pub fn compact_names(model: &mut ModelProto) {
+/// Shrinks a finished model for shipping without changing what it computes: an `Identity`
+/// that only names a graph output is removed (its input takes the output's name), attributes
+/// equal to the operator's default are dropped (`Gather`'s `axis = 0`, `ReduceSum`'s
+/// `keepdims = 1`), then [`compact_names`]. On the MovieLens int8 ranker this is ~1.6 KB of a
+/// ~14 KB file.
+///
+/// ```
+/// use dram_tools::onnx::{compact, attr_int, Elem, GraphBuilder};
+/// let mut g = GraphBuilder::new("lookup");
+/// g.input("ids", Elem::I64, &[None]);
+/// let table = g.initializer_f32("table", &[3, 1], &[0.0, 1.0, 2.0]);
+/// let rows = g.node("Gather", &[&table, "ids"], vec![attr_int("axis", 0)]);
+/// g.output(&rows, "rows", Elem::F32, &[None, Some(1)]);
+/// let mut model = g.finish("0");
+/// compact(&mut model);
+/// let graph = model.graph.unwrap();
+/// assert_eq!(graph.node.len(), 1, "the Identity naming the output is gone");
+/// assert_eq!(graph.node[0].output, ["rows"]);
+/// assert!(graph.node[0].attribute.is_empty(), "axis 0 is Gather's default");
+/// ```
+pub fn compact(model: &mut ModelProto) {
+    if let Some(graph) = model.graph.as_mut() {
+        inline_output_identities(graph);
+        for node in &mut graph.node {
+            node.attribute.retain(|a| !is_default_attribute(&node.op_type, a));
+        }
+    }
+    compact_names(model);
+}
+
+/// Whether `attribute` holds `op`'s default value (for the operators dram writes).
+fn is_default_attribute(op: &str, attribute: &AttributeProto) -> bool {
+    let int = attribute.r#type == AttributeType::Int as i32;
+    matches!((op, attribute.name.as_str(), int, attribute.i), ("Gather", "axis", true, 0) | ("ReduceSum", "keepdims", true, 1))
+}
+
+/// Removes each `Identity(v) -> output` where `v` is an intermediate value used nowhere else,
+/// letting `v`'s producer write the output directly.
+fn inline_output_identities(graph: &mut GraphProto) {
+    let outputs: std::collections::HashSet<String> = graph.output.iter().map(|v| v.name.clone()).collect();
+    let inputs: std::collections::HashSet<&str> = graph.input.iter().chain(&graph.output).map(|v| v.name.as_str()).collect();
+    let uses = |graph: &GraphProto, value: &str| graph.node.iter().flat_map(|n| &n.input).filter(|i| *i == value).count();
+    let mut inlined = Vec::new();
+    for (i, node) in graph.node.iter().enumerate() {
+        let (Some(source), Some(target)) = (node.input.first(), node.output.first()) else { continue };
+        let produced = graph.node.iter().any(|n| n.output.contains(source));
+        let initializer = graph.initializer.iter().any(|t| &t.name == source);
+        if node.op_type == "Identity" && outputs.contains(target) && produced && !initializer && !inputs.contains(source.as_str()) && uses(graph, source) == 1 {
+            inlined.push((i, source.clone(), target.clone()));
+        }
+    }
+    for (_, source, target) in &inlined {
+        for output in graph.node.iter_mut().flat_map(|n| n.output.iter_mut()) {
+            if output == source {
+                output.clone_from(target);
+            }
+        }
+    }
+    for (i, _, _) in inlined.into_iter().rev() {
+        graph.node.remove(i);
+    }
+}
+
+/// Shortens names for shipping: node names are dropped (runtimes name nodes after their first
+/// output), intermediate values get short names (`t0`, `t1`, ...) and initializers too (`c0`,
+/// `c1`, ...); graph inputs and outputs keep theirs (the manifest refers to them). On a
+/// 10k-parameter int8 ranker names are ~1.5 KB of a ~14 KB file.
+fn compact_names(model: &mut ModelProto) {
     let Some(graph) = model.graph.as_mut() else { return };
     let keep: std::collections::HashSet<String> =
         graph.input.iter().chain(&graph.output).map(|v| v.name.clone()).collect();

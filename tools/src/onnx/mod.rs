@@ -3,4 +3,4 @@
 
 mod builder;
 
-pub use builder::{attr_float, attr_int, attr_ints, compact_names, Elem, GraphBuilder, OPSET};
+pub use builder::{attr_float, attr_int, attr_ints, compact, Elem, GraphBuilder, OPSET};
