@@ -8,7 +8,9 @@
 //!   [`importance`]: magnitude, or the Fisher estimate of the loss their removal costs) are
 //!   zeroed and held at zero by [`mask::Masks`] after every optimiser step. The file keeps its
 //!   size and tract its speed; only a sparse format or compression would profit.
-//!   [`sensitivity`] reports what pruning each tensor alone would cost.
+//!   [`sensitivity`] reports what pruning each tensor alone would cost; with
+//!   [`Scope::Sensitivity`] [`allocate`] sets each tensor's share from such measurements.
+//!   Fine-tuning can follow the unpruned network's own logits (`self_distill`).
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
