@@ -28,6 +28,6 @@ import pyarrow.parquet as pq
 texts = [t.replace("\n", " ") for t in pq.read_table("data/reviews/reviews.parquet", columns=["Review Text"]).column(0).to_pylist() if t]
 open("out/bench/reviews.txt", "w").write("\n".join(texts[:64]) + "\n")
 PY
-cargo build -p dram-bench
+cargo build --workspace --locked --bin dram-bench
 target/debug/dram-bench run --out bench "$@"
 cat bench/results.md
