@@ -6,7 +6,7 @@
 //!
 //! tract runs the epilogue as one element-wise pass per step, and its broadcast per-channel
 //! `Mul` alone cost more than the integer product on the MovieLens ranker (15 µs of a 190 µs
-//! call). With the fusion the int8 ranker's call went from 1.20x to 1.06x its fp32 twin's. The fused op keeps the arithmetic integer (i8 x i8 products summed in i32, as
+//! call). With the fusion the int8 ranker's call went from 1.20x to 1.04x its fp32 twin's. The fused op keeps the arithmetic integer (i8 x i8 products summed in i32, as
 //! `MatMulInteger` specifies) and reproduces each step's rounding exactly, so scores are
 //! bit-identical to the unfused graph (tested).
 
@@ -23,11 +23,12 @@ use tract_onnx::tract_core::ops::quant::QuantizeLinearI8;
 
 /// Largest weight matrix (inputs x outputs) whose product [`QuantDense`] computes itself;
 /// larger layers keep tract's packed integer kernels (AVX2, SDOT) and fuse only the epilogue.
-/// Measured on the MovieLens int8 ranker (`dram latency`, interleaved with its fp32 twin, two
-/// runs): fusing the 16 x 1 output layer whole gives 1.06x the fp32 call, only its epilogue
-/// 1.08x; the 16 x 16 hidden layer whole 1.15x, since the portable loop cannot use the wide
-/// SIMD tract selects at run time.
-pub(crate) const MAX_FUSED_WEIGHTS: usize = 64;
+/// Measured on the MovieLens int8 ranker (`dram latency`, interleaved with its fp32 twin, three
+/// runs each): computing the 16 x 16 and 16 x 1 layers whole gives 1.04x the fp32 call, only
+/// the 16 x 1 layer 1.05x, neither 1.08x. The portable loop is vectorised only for a constant
+/// block of outputs and cannot use the wider SIMD tract selects at run time, so large layers
+/// are better left to tract.
+pub(crate) const MAX_FUSED_WEIGHTS: usize = 256;
 
 /// One int8 dense layer's epilogue, and for small layers its product too: `y[n, m] =
 /// scale[m] * (bias[m] + sum_k x[n, k] * w[m, k])`, then optionally `max(y, 0)` and
@@ -50,13 +51,65 @@ pub(crate) struct QuantDense {
 /// The int8 weights of a product small enough for [`QuantDense`] to compute itself.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Product {
-    /// Widened to i16 and laid out for the inner loop: inputs in pairs `(2p, 2p + 1)`, and for
-    /// each pair, each output's two weights side by side (`[inputs / 2 rounded up, outputs,
-    /// 2]`, a missing odd input's weight 0). Each pair adds `x0 * w0 + x1 * w1` to every
-    /// output's i32 sum, the multiply-add-pairs shape of `pmaddwd` (x86) and `smlal` (arm64).
+    /// Widened to i16 and laid out for the inner loop: outputs in blocks of `block`, and within
+    /// a block, inputs in pairs `(2p, 2p + 1)` with each output's two weights side by side
+    /// (`[blocks, inputs / 2 rounded up, block, 2]`; padding weights are 0). Each pair adds
+    /// `x0 * w0 + x1 * w1` to a block of i32 sums of fixed size, the multiply-add-pairs shape of
+    /// `pmaddwd` (x86) and `smlal` (arm64), which the compiler vectorises only when the block
+    /// size is a constant.
     pub(crate) weights: Vec<i16>,
     pub(crate) inputs: usize,
+    pub(crate) block: usize,
 }
+
+impl Product {
+    /// The product of `inputs` inputs and `outputs` outputs with weights `at(input, output)`.
+    pub(crate) fn new(inputs: usize, outputs: usize, at: impl Fn(usize, usize) -> i8) -> Product {
+        let block = [1, 2, 4, 8].into_iter().find(|b| outputs <= *b).unwrap_or(BLOCK);
+        let pairs = inputs.div_ceil(2);
+        let blocks = outputs.div_ceil(block);
+        let mut weights = vec![0i16; blocks * pairs * block * 2];
+        for k in 0..inputs {
+            for m in 0..outputs {
+                let (b, j) = (m / block, m % block);
+                weights[((b * pairs + k / 2) * block + j) * 2 + k % 2] = i16::from(at(k, m));
+            }
+        }
+        Product { weights, inputs, block }
+    }
+
+    /// Adds the products of the int8 rows `x` to `sums` (`[rows, outputs]`).
+    fn accumulate(&self, x: &[i8], outputs: usize, sums: &mut [i32]) {
+        match self.block {
+            1 => self.accumulate_blocks::<1>(x, outputs, sums),
+            2 => self.accumulate_blocks::<2>(x, outputs, sums),
+            4 => self.accumulate_blocks::<4>(x, outputs, sums),
+            8 => self.accumulate_blocks::<8>(x, outputs, sums),
+            _ => self.accumulate_blocks::<BLOCK>(x, outputs, sums),
+        }
+    }
+
+    fn accumulate_blocks<const B: usize>(&self, x: &[i8], outputs: usize, sums: &mut [i32]) {
+        let block_len = self.inputs.div_ceil(2) * 2 * B;
+        for (row, out) in x.chunks_exact(self.inputs.max(1)).zip(sums.chunks_exact_mut(outputs.max(1))) {
+            let pairs = row.chunks_exact(2);
+            let odd = pairs.remainder().first().map(|&v| [v, 0]);
+            for (weights, out) in self.weights.chunks_exact(block_len).zip(out.chunks_mut(B)) {
+                let mut acc = [0i32; B];
+                for (pair, w) in pairs.clone().chain(odd.as_ref().map(|p| &p[..])).zip(weights.chunks_exact(2 * B)) {
+                    let (x0, x1) = (i32::from(pair[0]), i32::from(pair[1]));
+                    for (j, a) in acc.iter_mut().enumerate() {
+                        *a = a.wrapping_add(pair_product(x0, x1, &w[2 * j..2 * j + 2]));
+                    }
+                }
+                out.iter_mut().zip(acc).for_each(|(o, a)| *o = o.wrapping_add(a));
+            }
+        }
+    }
+}
+
+/// Outputs per block of a [`Product`] with more than 8 outputs.
+const BLOCK: usize = 16;
 
 impl Eq for QuantDense {}
 
@@ -81,16 +134,8 @@ impl QuantDense {
         ensure!(x.len() == rows * product.inputs, "dram int8 layer: {} values for {rows} rows of {}", x.len(), product.inputs);
         let outputs = self.outputs();
         let mut sums = vec![0i32; rows * outputs];
-        for (row, acc) in x.chunks_exact(product.inputs.max(1)).zip(sums.chunks_exact_mut(outputs.max(1))) {
-            acc.copy_from_slice(&self.bias);
-            let pairs = row.chunks_exact(2);
-            let odd = pairs.remainder().first().map(|&v| [v, 0]);
-            for (pair, weights) in pairs.chain(odd.as_ref().map(|p| &p[..])).zip(product.weights.chunks_exact(2 * outputs)) {
-                let (x0, x1) = (i32::from(pair[0]), i32::from(pair[1]));
-                acc.iter_mut().zip(weights.chunks_exact(2)).for_each(|(a, w)| *a = a.wrapping_add(pair_product(x0, x1, w)));
-            }
-        }
-        self.finish(&sums, &vec![0; outputs], rows)
+        product.accumulate(x, outputs, &mut sums);
+        self.finish(&sums, &self.bias, rows)
     }
 
     /// The epilogue on i32 products (`[rows, outputs]`, bias not yet added).
@@ -224,7 +269,7 @@ fn find(model: &TypedModel) -> TractResult<Option<(QuantDense, OutletId, usize)>
 fn chain_from(model: &TypedModel, node: &TypedNode) -> TractResult<Option<(QuantDense, OutletId, usize)>> {
     let Some(einsum) = node.op_as::<EinSum>() else { return Ok(None) };
     let Some((weights, inputs, outputs)) = integer_product(model, node, einsum)? else { return Ok(None) };
-    let product = (inputs * outputs <= MAX_FUSED_WEIGHTS).then_some(Product { weights, inputs });
+    let product = (inputs * outputs <= MAX_FUSED_WEIGHTS).then(|| Product::new(inputs, outputs, |k, m| weights[m * inputs + k]));
     let mut last = node.id;
     let mut bias = vec![0i32; outputs];
     if let Some((next, values)) = const_bin_op::<Add, i32>(model, last, outputs)? {
@@ -263,8 +308,8 @@ fn chain_from(model: &TypedModel, node: &TypedNode) -> TractResult<Option<(Quant
 }
 
 /// For a `MatMulInteger`-style `EinSum` (`[rows, k] x const weights`, no zero points, unit
-/// scales, zero bias): the weights in [`QuantDense::weights`]' layout, inputs and outputs.
-fn integer_product(model: &TypedModel, node: &TypedNode, einsum: &EinSum) -> TractResult<Option<(Vec<i16>, usize, usize)>> {
+/// scales, zero bias): the weights as `[outputs, k]`, `k` and the outputs.
+fn integer_product(model: &TypedModel, node: &TypedNode, einsum: &EinSum) -> TractResult<Option<(Vec<i8>, usize, usize)>> {
     if einsum.q_params.is_none() || einsum.operating_dt != i32::datum_type() || node.inputs.len() != 9 {
         return Ok(None);
     }
@@ -296,19 +341,7 @@ fn integer_product(model: &TypedModel, node: &TypedNode, einsum: &EinSum) -> Tra
         Some(n) if n > k_axis => data[k * outputs + m],
         Some(_) => data[m * inputs + k],
     };
-    Ok(Some((pair_layout(inputs, outputs, at), inputs, outputs)))
-}
-
-/// [`QuantDense::weights`]' layout of the weights `at(input, output)`.
-pub(crate) fn pair_layout(inputs: usize, outputs: usize, at: impl Fn(usize, usize) -> i8) -> Vec<i16> {
-    let pairs = inputs.div_ceil(2);
-    let mut laid = vec![0i16; pairs * outputs * 2];
-    for k in 0..inputs {
-        for m in 0..outputs {
-            laid[((k / 2) * outputs + m) * 2 + k % 2] = i16::from(at(k, m));
-        }
-    }
-    laid
+    Ok(Some(((0..outputs).flat_map(|m| (0..inputs).map(move |k| at(k, m))).collect(), inputs, outputs)))
 }
 
 /// Where the summed axis and the output axis sit in the weights, when the einsum is

@@ -11,7 +11,7 @@ use tract_onnx::tract_core::optim::Optimizer;
 fn apply_matches_hand_computed_values() {
     // Two outputs over three inputs: w = [[1, -2, 3], [127, -128, 0]].
     let w = [[1i8, -2, 3], [127, -128, 0]];
-    let layer = QuantDense { product: Some(Product { weights: pair_layout(3, 2, |k, m| w[m][k]), inputs: 3 }), bias: vec![10, -5], scale: vec![0.5, 0.25], relu: false, requant: None };
+    let layer = QuantDense { product: Some(Product::new(3, 2, |k, m| w[m][k])), bias: vec![10, -5], scale: vec![0.5, 0.25], relu: false, requant: None };
     let x = [4i8, 1, -1, -128, 127, 2];
     let y = layer.apply(&x, 2).unwrap();
     // Row 0: (10 + 4 - 2 - 3) * 0.5 = 4.5; (-5 + 508 - 128) * 0.25 = 93.75.
@@ -23,12 +23,28 @@ fn apply_matches_hand_computed_values() {
     let q = relu.apply(&x, 2).unwrap();
     // max(., 0) then round-half-even(v * 0.5), saturated: 2.25 -> 2, 46.875 -> 47, 0, 0.
     assert_eq!(q.try_as_plain_ram().unwrap().as_slice::<i8>().unwrap(), &[2, 47, 0, 0]);
-    let halves = QuantDense { product: Some(Product { weights: pair_layout(1, 1, |_, _| 1), inputs: 1 }), bias: vec![0], scale: vec![1.0], relu: false, requant: Some(1.0) };
+    let halves = QuantDense { product: Some(Product::new(1, 1, |_, _| 1)), bias: vec![0], scale: vec![1.0], relu: false, requant: Some(1.0) };
     let q = halves.apply(&[1, 2, 3], 3).unwrap();
     assert_eq!(q.try_as_plain_ram().unwrap().as_slice::<i8>().unwrap(), &[1, 2, 3]);
     let saturating = QuantDense { requant: Some(100.0), ..halves };
     let q = saturating.apply(&[5, -5], 2).unwrap();
     assert_eq!(q.try_as_plain_ram().unwrap().as_slice::<i8>().unwrap(), &[127, -128]);
+}
+
+#[test]
+fn every_block_size_and_odd_input_count_matches_a_naive_product() {
+    for (inputs, outputs) in [(1, 1), (3, 2), (5, 3), (5, 7), (16, 16), (17, 20), (33, 40)] {
+        let w = |k: usize, m: usize| ((k * 31 + m * 17 + 5) % 255) as i32 as i8;
+        let x: Vec<i8> = (0..4 * inputs).map(|i| ((i * 53 + 9) % 256) as u8 as i8).collect();
+        let product = Product::new(inputs, outputs, w);
+        let mut sums = vec![0i32; 4 * outputs];
+        product.accumulate(&x, outputs, &mut sums);
+        let naive: Vec<i32> = (0..4)
+            .flat_map(|r| (0..outputs).map(move |m| (r, m)))
+            .map(|(r, m)| (0..inputs).map(|k| i32::from(x[r * inputs + k]) * i32::from(w(k, m))).sum())
+            .collect();
+        assert_eq!(sums, naive, "{inputs} x {outputs}");
+    }
 }
 
 #[test]
@@ -45,38 +61,38 @@ fn requantize_is_tracts_quantize_linear() {
 
 #[test]
 fn apply_rejects_a_short_input() {
-    let layer = QuantDense { product: Some(Product { weights: pair_layout(2, 1, |k, _| k as i8), inputs: 2 }), bias: vec![0], scale: vec![1.0], relu: false, requant: None };
+    let layer = QuantDense { product: Some(Product::new(2, 1, |k, _| k as i8)), bias: vec![0], scale: vec![1.0], relu: false, requant: None };
     assert!(layer.apply(&[1, 2, 3], 2).is_err());
 }
 
 #[test]
 fn two_layers_fuse_and_score_bit_identically() {
-    let proto = two_layer_model(5, 7, None);
+    let proto = two_layer_model(&[5], 7, None);
     let (unfused, fused, count) = both_ways(&proto);
     assert_eq!(count, 2);
     let ops: Vec<String> = fused.nodes.iter().map(|n| n.op.name().to_string()).collect();
     assert!(!ops.iter().any(|o| o.contains("EinSum") || o.contains("MatMul") || o == "Cast"), "{ops:?}");
-    assert_same_outputs(unfused, fused, 5);
+    assert_same_outputs(unfused, fused, &[5]);
 }
 
 #[test]
 fn a_layer_with_an_input_zero_point_is_left_to_tract() {
-    let proto = two_layer_model(5, 7, Some(3));
+    let proto = two_layer_model(&[5], 7, Some(3));
     let (unfused, fused, count) = both_ways(&proto);
     assert_eq!(count, 1, "only the second layer has no zero point");
-    assert_same_outputs(unfused, fused, 5);
+    assert_same_outputs(unfused, fused, &[5]);
 }
 
 #[test]
 fn a_wide_layer_keeps_tracts_product_and_fuses_its_epilogue() {
-    let proto = two_layer_model(100, 40, None);
+    let proto = two_layer_model(&[100], 40, None);
     let (unfused, fused, count) = both_ways(&proto);
     assert_eq!(count, 2);
     let ops: Vec<String> = fused.nodes.iter().map(|n| n.op.name().to_string()).collect();
     assert_eq!(ops.iter().filter(|o| *o == "DramQuantEpilogue").count(), 1, "100 x 40 weights exceed MAX_FUSED_WEIGHTS: {ops:?}");
     assert_eq!(ops.iter().filter(|o| *o == "DramQuantDense").count(), 1, "the 40 x 1 layer fuses whole: {ops:?}");
     assert!(ops.iter().any(|o| o.contains("EinSum")), "{ops:?}");
-    assert_same_outputs(unfused, fused, 100);
+    assert_same_outputs(unfused, fused, &[100]);
 }
 
 #[test]
@@ -97,13 +113,13 @@ fn both_ways(proto: &ModelProto) -> (TypedModel, TypedModel, usize) {
     (typed, fused, count)
 }
 
-fn assert_same_outputs(unfused: TypedModel, fused: TypedModel, inputs: usize) {
+fn assert_same_outputs(unfused: TypedModel, fused: TypedModel, pieces: &[usize]) {
     let rows = 9;
-    let x: Vec<i8> = (0..rows * inputs).map(|i| ((i * 37 + 11) % 256) as u8 as i8).collect();
+    let xs: Vec<Vec<i8>> = pieces.iter().enumerate().map(|(p, k)| (0..rows * k).map(|i| ((i * 37 + 11 + p * 101) % 256) as u8 as i8).collect()).collect();
     let run = |model: TypedModel| {
         let plan = model.into_optimized().unwrap().into_runnable().unwrap();
-        let input = tract_ndarray::Array2::from_shape_vec((rows, inputs), x.clone()).unwrap().into_tensor();
-        let out = plan.run(tvec!(input.into_tvalue())).unwrap();
+        let inputs = pieces.iter().zip(&xs).map(|(k, x)| tract_ndarray::Array2::from_shape_vec((rows, *k), x.clone()).unwrap().into_tensor().into_tvalue());
+        let out = plan.run(inputs.collect()).unwrap();
         out[0].try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec()
     };
     let (a, b) = (run(unfused), run(fused));
@@ -115,7 +131,8 @@ fn assert_same_outputs(unfused: TypedModel, fused: TypedModel, inputs: usize) {
 /// `x:int8[N, k] -> MatMulInteger(w1) -> Add -> Cast -> Mul -> Relu -> QuantizeLinear ->
 /// MatMulInteger(w2) -> Add -> Cast -> Mul -> y:f32[N, 1]`, the first product optionally with
 /// an input zero point.
-fn two_layer_model(k: usize, hidden: usize, zero_point: Option<i8>) -> ModelProto {
+fn two_layer_model(pieces: &[usize], hidden: usize, zero_point: Option<i8>) -> ModelProto {
+    let k: usize = pieces.iter().sum();
     let w1: Vec<i8> = (0..k * hidden).map(|i| ((i * 29 + 3) % 255) as i32 - 127).map(|v| v as i8).collect();
     let w2: Vec<i8> = (0..hidden).map(|i| ((i * 53 + 7) % 255) as i32 - 127).map(|v| v as i8).collect();
     let b1: Vec<i32> = (0..hidden).map(|i| (i as i32 - 3) * 97).collect();
@@ -135,7 +152,13 @@ fn two_layer_model(k: usize, hidden: usize, zero_point: Option<i8>) -> ModelProt
         inits.push(int8("x_zero", &[], &[zp]));
         first.push("x_zero");
     }
-    let nodes = vec![
+    let names: Vec<String> = (0..pieces.len()).map(|p| format!("x{p}")).collect();
+    let mut nodes = vec![];
+    if pieces.len() > 1 {
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        nodes.push(node("Concat", &refs, "x", vec![AttributeProto { name: "axis".into(), r#type: 2, i: 1, ..Default::default() }]));
+    }
+    nodes.extend([
         node("MatMulInteger", &first, "p1", vec![]),
         node("Add", &["p1", "b1"], "a1", vec![]),
         node("Cast", &["a1"], "c1", vec![AttributeProto { name: "to".into(), r#type: 2, i: DataType::Float as i64, ..Default::default() }]),
@@ -146,11 +169,15 @@ fn two_layer_model(k: usize, hidden: usize, zero_point: Option<i8>) -> ModelProt
         node("Add", &["p2", "b2"], "a2", vec![]),
         node("Cast", &["a2"], "c2", vec![AttributeProto { name: "to".into(), r#type: 2, i: DataType::Float as i64, ..Default::default() }]),
         node("Mul", &["c2", "s2"], "y", vec![]),
-    ];
+    ]);
     let graph = GraphProto {
         node: nodes,
         initializer: inits,
-        input: vec![value_info("x", DataType::Int8, &[None, Some(k)])],
+        input: if pieces.len() > 1 {
+            names.iter().zip(pieces).map(|(n, k)| value_info(n, DataType::Int8, &[None, Some(*k)])).collect()
+        } else {
+            vec![value_info("x", DataType::Int8, &[None, Some(k)])]
+        },
         output: vec![value_info("y", DataType::Float, &[None, Some(1)])],
         ..Default::default()
     };
