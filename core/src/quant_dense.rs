@@ -6,7 +6,8 @@
 //!
 //! tract runs the epilogue as one element-wise pass per step, and its broadcast per-channel
 //! `Mul` alone cost more than the integer product on the MovieLens ranker (15 µs of a 190 µs
-//! call). With the fusion the int8 ranker's call went from 1.20x to 1.04x its fp32 twin's. The fused op keeps the arithmetic integer (i8 x i8 products summed in i32, as
+//! call). With the fusion the int8 ranker's call went from 1.20x to 1.04x its fp32 twin's.
+//! The fused op keeps the arithmetic integer (i8 x i8 products summed in i32, as
 //! `MatMulInteger` specifies) and reproduces each step's rounding exactly, so scores are
 //! bit-identical to the unfused graph (tested).
 
