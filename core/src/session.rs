@@ -5,7 +5,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
@@ -171,7 +171,10 @@ pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 }
 
 fn build(proto: &ModelProto) -> Result<Session> {
-    let model = tract_onnx::onnx()
+    // tract's ONNX operator registry (a map of ~200 builders) is built once per process.
+    static ONNX: OnceLock<tract_onnx::Onnx> = OnceLock::new();
+    let model = ONNX
+        .get_or_init(tract_onnx::onnx)
         .model_for_proto_model(proto)
         .map_err(|e| Error::NotOnnx { reason: format!("{e:#}") })?;
     let plans = model.into_typed().and_then(Plans::new).map_err(Error::runtime)?;
