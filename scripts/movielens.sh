@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 ./scripts/fetch-data.sh
 # The dev profile optimises every crate that does numeric work (see Cargo.toml) and shares
 # its build with the test suite.
-cargo build -p dram-tools --bin dram
+cargo build --workspace --locked --bin dram
 dram=target/debug/dram
 out=out/movielens
 mkdir -p "$out"

@@ -207,7 +207,7 @@ mod tests {
     }
 
     fn data(len: usize, seed: f32) -> Vec<f32> {
-        (0..len).map(|i| ((i as f32 * 0.37 + seed).sin())).collect()
+        (0..len).map(|i| (i as f32 * 0.37 + seed).sin()).collect()
     }
 
     #[test]
