@@ -30,15 +30,8 @@ pub(crate) struct MulSum {
 pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
     let mut fused = 0;
     while let Some((mul, reduce, axis)) = find(model)? {
-        let mut patch = TypedModelPatch::new("dram: fuse Mul + ReduceSum");
         let inputs = model.node(mul).inputs.clone();
-        let a = patch.tap_model(model, inputs[0])?;
-        let b = patch.tap_model(model, inputs[1])?;
-        let name = format!("{}.dram-mul-sum", model.node(reduce).name);
-        let wire = patch.wire_node(name, MulSum { axis }, &[a, b])?[0];
-        patch.shunt_outside(model, reduce.into(), wire)?;
-        patch.apply(model)?;
-        model.compact()?;
+        crate::rewrite::replace_chain(model, &inputs, reduce, "dram-mul-sum", MulSum { axis })?;
         fused += 1;
     }
     Ok(fused)
@@ -54,8 +47,7 @@ fn find(model: &TypedModel) -> TractResult<Option<(usize, usize, usize)>> {
         let source = node.inputs[0];
         let mul = model.node(source.node);
         let is_mul = mul.op_as::<TypedBinOp>().is_some_and(|op| op.0.is::<Mul>());
-        let used_once = model.outlet_successors(source).len() == 1 && !model.output_outlets()?.contains(&source);
-        if !is_mul || !used_once {
+        if !is_mul || !crate::rewrite::read_once(model, source)? {
             continue;
         }
         let facts = model.node_input_facts(mul.id)?;

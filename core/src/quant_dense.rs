@@ -136,22 +136,22 @@ impl QuantDense {
         let outputs = self.outputs();
         let mut sums = vec![0i32; rows * outputs];
         product.accumulate(x, outputs, &mut sums);
-        self.finish(&sums, &self.bias, rows)
+        self.finish(&sums, rows)
     }
 
     /// The epilogue on i32 products (`[rows, outputs]`, bias not yet added).
     pub(crate) fn apply_to_products(&self, products: &[i32], rows: usize) -> TractResult<Tensor> {
         ensure!(products.len() == rows * self.outputs(), "dram int8 layer: {} products for {rows} rows of {}", products.len(), self.outputs());
-        self.finish(products, &self.bias, rows)
+        self.finish(products, rows)
     }
 
-    /// Adds `bias` to the sums (`[rows, outputs]`), scales, rectifies and requantizes them, in
+    /// Adds the bias to the sums (`[rows, outputs]`), scales, rectifies and requantizes them, in
     /// plain slice loops the compiler vectorises.
-    fn finish(&self, sums: &[i32], bias: &[i32], rows: usize) -> TractResult<Tensor> {
+    fn finish(&self, sums: &[i32], rows: usize) -> TractResult<Tensor> {
         let outputs = self.outputs();
         let mut real = vec![0f32; sums.len()];
         for (out, row) in real.chunks_exact_mut(outputs.max(1)).zip(sums.chunks_exact(outputs.max(1))) {
-            out.iter_mut().zip(row).zip(bias).zip(&self.scale).for_each(|(((y, &a), &b), &s)| *y = a.wrapping_add(b) as f32 * s);
+            out.iter_mut().zip(row).zip(&self.bias).zip(&self.scale).for_each(|(((y, &a), &b), &s)| *y = a.wrapping_add(b) as f32 * s);
             if self.relu {
                 out.iter_mut().for_each(|y| *y = y.max(0.0));
             }
@@ -244,13 +244,7 @@ impl TypedOp for QuantDense {
 pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
     let mut fused = 0;
     while let Some((op, input, last)) = find(model)? {
-        let mut patch = TypedModelPatch::new("dram: fuse int8 dense layer");
-        let x = patch.tap_model(model, input)?;
-        let name = format!("{}.dram-quant-dense", model.node(last).name);
-        let wire = patch.wire_node(name, op, &[x])?[0];
-        patch.shunt_outside(model, last.into(), wire)?;
-        patch.apply(model)?;
-        model.compact()?;
+        crate::rewrite::replace_chain(model, &[input], last, "dram-quant-dense", op)?;
         fused += 1;
     }
     Ok(fused)
@@ -269,8 +263,8 @@ fn find(model: &TypedModel) -> TractResult<Option<(QuantDense, OutletId, usize)>
 /// The chain starting at `node` when it is an int8 product dram can fuse.
 fn chain_from(model: &TypedModel, node: &TypedNode) -> TractResult<Option<(QuantDense, OutletId, usize)>> {
     let Some(einsum) = node.op_as::<EinSum>() else { return Ok(None) };
-    let Some((weights, inputs, outputs)) = integer_product(model, node, einsum)? else { return Ok(None) };
-    let product = (inputs * outputs <= MAX_FUSED_WEIGHTS).then(|| Product::new(inputs, outputs, |k, m| weights[m * inputs + k]));
+    let Some(weights) = integer_weights(model, node, einsum)? else { return Ok(None) };
+    let outputs = weights.outputs;
     let mut last = node.id;
     let mut bias = vec![0i32; outputs];
     if let Some((next, values)) = const_bin_op::<Add, i32>(model, last, outputs)? {
@@ -303,14 +297,44 @@ fn chain_from(model: &TypedModel, node: &TypedNode) -> TractResult<Option<(Quant
             last = next;
         }
     }
+    // Laid out only now: `find` meets every product again after its epilogue was fused.
+    let product = weights.fits().then(|| weights.product()).transpose()?;
     let input = if product.is_some() { node.inputs[0] } else { node.id.into() };
     let op = QuantDense { product, bias, scale, relu, requant };
     Ok(Some((op, input, last)))
 }
 
+/// The constant int8 weights of a `MatMulInteger`-style product, as the einsum holds them.
+struct IntegerWeights {
+    tensor: Arc<Tensor>,
+    /// Where the summed axis and (when there is more than one output) the output axis sit.
+    k_axis: usize,
+    n_axis: Option<usize>,
+    inputs: usize,
+    outputs: usize,
+}
+
+impl IntegerWeights {
+    /// Whether [`QuantDense`] computes this product itself.
+    fn fits(&self) -> bool {
+        self.inputs * self.outputs <= MAX_FUSED_WEIGHTS
+    }
+
+    fn product(&self) -> TractResult<Product> {
+        let data = self.tensor.try_as_plain_ram()?;
+        let data = data.as_slice::<i8>()?;
+        let (inputs, outputs) = (self.inputs, self.outputs);
+        Ok(Product::new(inputs, outputs, |k, m| match self.n_axis {
+            None => data[k],
+            Some(n) if n > self.k_axis => data[k * outputs + m],
+            Some(_) => data[m * inputs + k],
+        }))
+    }
+}
+
 /// For a `MatMulInteger`-style `EinSum` (`[rows, k] x const weights`, no zero points, unit
-/// scales, zero bias): the weights as `[outputs, k]`, `k` and the outputs.
-fn integer_product(model: &TypedModel, node: &TypedNode, einsum: &EinSum) -> TractResult<Option<(Vec<i8>, usize, usize)>> {
+/// scales, zero bias): its weights.
+fn integer_weights(model: &TypedModel, node: &TypedNode, einsum: &EinSum) -> TractResult<Option<IntegerWeights>> {
     if einsum.q_params.is_none() || einsum.operating_dt != i32::datum_type() || node.inputs.len() != 9 {
         return Ok(None);
     }
@@ -334,15 +358,8 @@ fn integer_product(model: &TypedModel, node: &TypedNode, einsum: &EinSum) -> Tra
     if w.shape()[k_axis] != inputs {
         return Ok(None);
     }
-    let w = w.try_as_plain_ram()?;
-    let data = w.as_slice::<i8>()?;
-    let outputs = n_axis.map_or(1, |_| data.len() / inputs.max(1));
-    let at = |k: usize, m: usize| match n_axis {
-        None => data[k],
-        Some(n) if n > k_axis => data[k * outputs + m],
-        Some(_) => data[m * inputs + k],
-    };
-    Ok(Some(((0..outputs).flat_map(|m| (0..inputs).map(move |k| at(k, m))).collect(), inputs, outputs)))
+    let outputs = n_axis.map_or(1, |n| w.shape()[n]);
+    Ok(Some(IntegerWeights { tensor: w, k_axis, n_axis, inputs, outputs }))
 }
 
 /// Where the summed axis and the output axis sit in the weights, when the einsum is
@@ -369,11 +386,10 @@ fn weight_axes(einsum: &EinSum, weight_rank: usize) -> TractResult<Option<(usize
 /// The only successor of `node`'s output, if it has exactly one and is not a model output.
 fn sole_successor(model: &TypedModel, node: usize) -> TractResult<Option<usize>> {
     let outlet = OutletId::new(node, 0);
-    let next = model.outlet_successors(outlet);
-    if next.len() != 1 || model.output_outlets()?.contains(&outlet) {
+    if !crate::rewrite::read_once(model, outlet)? {
         return Ok(None);
     }
-    Ok(Some(next[0].node))
+    Ok(Some(model.outlet_successors(outlet)[0].node))
 }
 
 /// When `node`'s sole successor is the binary op `B` with a constant of type `T` holding one
