@@ -241,14 +241,17 @@ fn is_default_attribute(op: &str, attribute: &AttributeProto) -> bool {
 /// letting `v`'s producer write the output directly.
 fn inline_output_identities(graph: &mut GraphProto) {
     let outputs: std::collections::HashSet<String> = graph.output.iter().map(|v| v.name.clone()).collect();
-    let inputs: std::collections::HashSet<&str> = graph.input.iter().chain(&graph.output).map(|v| v.name.as_str()).collect();
     let uses = |graph: &GraphProto, value: &str| graph.node.iter().flat_map(|n| &n.input).filter(|i| *i == value).count();
     let mut inlined = Vec::new();
     for (i, node) in graph.node.iter().enumerate() {
+        if node.op_type != "Identity" {
+            continue;
+        }
         let (Some(source), Some(target)) = (node.input.first(), node.output.first()) else { continue };
+        // A node's output is neither a graph input nor an initializer (ONNX names each value
+        // once); it must not be a graph output itself, nor read anywhere else.
         let produced = graph.node.iter().any(|n| n.output.contains(source));
-        let initializer = graph.initializer.iter().any(|t| &t.name == source);
-        if node.op_type == "Identity" && outputs.contains(target) && produced && !initializer && !inputs.contains(source.as_str()) && uses(graph, source) == 1 {
+        if outputs.contains(target) && !outputs.contains(source) && produced && uses(graph, source) == 1 {
             inlined.push((i, source.clone(), target.clone()));
         }
     }
