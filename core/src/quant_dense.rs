@@ -228,7 +228,11 @@ impl TypedOp for QuantDense {
 
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         let input_dt = if self.product.is_some() { i8::datum_type() } else { i32::datum_type() };
-        ensure!(inputs.len() == 1 && inputs[0].rank() == 2 && inputs[0].datum_type == input_dt);
+        ensure!(
+            inputs.len() == 1 && inputs[0].rank() == 2 && inputs[0].datum_type == input_dt,
+            "dram int8 layer: expected one {input_dt:?} input of rank 2, found {:?}",
+            inputs.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>()
+        );
         let shape = [inputs[0].shape[0].clone(), self.outputs().to_dim()];
         let dt = if self.requant.is_some() { i8::datum_type() } else { f32::datum_type() };
         Ok(tvec!(dt.fact(shape)))
