@@ -38,6 +38,7 @@ pub mod model_file;
 mod mul_sum;
 mod plan;
 mod quant_dense;
+mod quantize_linear;
 mod rewrite;
 mod profile;
 pub mod preprocess;

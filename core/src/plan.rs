@@ -9,7 +9,8 @@
 //!   row.
 //! - pooling written as `ReduceSum(Mul(..))` runs as one fused op ([`crate::mul_sum`]).
 //! - a small int8 layer with its epilogue (`MatMulInteger -> Add -> Cast -> Mul [-> Relu ->
-//!   QuantizeLinear]`) runs as one fused integer op ([`crate::quant_dense`]).
+//!   QuantizeLinear]`) runs as one fused integer op ([`crate::quant_dense`]), and the other
+//!   `QuantizeLinear`s with dram's vectorised rounding ([`crate::quantize_linear`]).
 //! - a graph whose inputs all lead with the symbolic candidate count `N` gets one plan per
 //!   padded *bucket* of `N`, optimised with `N` fixed (tract then picks kernels and packings
 //!   for the real shapes). Buckets are built on first use and cached; a call pads its rows up
@@ -55,6 +56,7 @@ impl Plans {
         // match tract's fixed points without it (test below), which saves a round at load.
         crate::mul_sum::fuse(&mut typed)?;
         crate::quant_dense::fuse(&mut typed)?;
+        crate::quantize_linear::fuse(&mut typed)?;
         let batch = batch_symbol(&typed)?;
         let batched_outputs = match &batch {
             Some(sym) => typed
@@ -247,6 +249,7 @@ mod tests {
             full(&mut reference);
             crate::mul_sum::fuse(&mut reference).unwrap();
             crate::quant_dense::fuse(&mut reference).unwrap();
+            crate::quantize_linear::fuse(&mut reference).unwrap();
             full(&mut reference);
             if let Some(sym) = &plans.batch {
                 reference = reference.set_symbols(&HashMap::from([(sym.clone(), TDim::Val(104))])).unwrap();
