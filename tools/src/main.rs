@@ -428,7 +428,9 @@ fn main() -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&entries)?);
             } else {
                 for e in &entries {
-                    println!("{:<40} p50 {:>8.1} µs  p99 {:>8.1} µs  x{:.2}", e["model"].as_str().unwrap_or(""), e["p50_us"], e["p99_us"], e["p50_ratio_to_first"]);
+                    // `Value`'s Display ignores precision: format the numbers themselves.
+                    let number = |key: &str| e[key].as_f64().unwrap_or(f64::NAN);
+                    println!("{:<40} p50 {:>8.1} µs  p99 {:>8.1} µs  x{:.3}", e["model"].as_str().unwrap_or(""), number("p50_us"), number("p99_us"), number("p50_ratio_to_first"));
                 }
             }
             Ok(())
