@@ -180,7 +180,7 @@ pub fn run(options: DemoOptions, out: Option<&Path>) -> Result<DemoReport> {
     // student (docs/quantization.md). Zeros keep the file's size: the row shows the accuracy
     // cost of 50% sparsity.
     let mut prune_settings = crate::prune::PruneSettings::allocated(0.5);
-    prune_settings.self_distill = true;
+    prune_settings.recovery = crate::prune::recovery::Recovery::SelfDistill;
     if let Some(e) = options.epochs {
         prune_settings.finetune_epochs = prune_settings.finetune_epochs.min(e);
     }

@@ -194,10 +194,27 @@ enum Command {
         /// Extra fine-tuning epochs after the last step, at the final sparsity.
         #[arg(long, default_value_t = 0)]
         final_epochs: usize,
-        /// Fine-tune towards the unpruned student's own logits instead of the teacher's
-        /// (needs --teacher or --teacher-column, whose logits still rank weights).
+        /// Whose logits fine-tuning distils from: `teacher`, `self` (the unpruned student's
+        /// own) or `both` (their mean); `self` and `both` need --teacher or --teacher-column,
+        /// whose logits still rank weights.
+        #[arg(long, default_value = "teacher")]
+        recovery: String,
+        /// Hard-label weight while fine-tuning (default: the config's distillation alpha);
+        /// 0 follows the recovery logits only.
         #[arg(long)]
-        self_distill: bool,
+        recovery_alpha: Option<f64>,
+        /// Which fine-tuning epoch is kept: `metric` (highest validation metric) or `fidelity`
+        /// (validation logits closest to the unpruned student's).
+        #[arg(long, default_value = "metric")]
+        select: String,
+        /// Seed of fine-tuning's batch order and the Fisher pass (default: the config's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Magnitude: multiply table weights' importance by their row's training reads to this
+        /// power: negative protects rare rows (items newer than training), positive prunes them
+        /// harder; 0 leaves the ranking alone.
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+        frequency_power: f64,
         /// Write the pruning report (JSON) here.
         #[arg(long)]
         report: Option<PathBuf>,
@@ -391,7 +408,7 @@ fn main() -> Result<()> {
             }
             fit(&data, teacher.as_deref(), teacher_column.as_deref())
         }
-        Command::Prune { data, student, teacher, teacher_column, method, keep, saliency, sparsity, scope, importance, steps, finetune_epochs, lr, final_epochs, self_distill, report } => {
+        Command::Prune { data, student, teacher, teacher_column, method, keep, saliency, sparsity, scope, importance, steps, finetune_epochs, lr, final_epochs, recovery, recovery_alpha, select, seed, frequency_power, report } => {
             let method = match method.as_str() {
                 "structured" => prune::Method::Structured { keep, saliency: by_name("saliency", &saliency, "activation or weight")? },
                 "magnitude" => prune::Method::Magnitude {
@@ -401,9 +418,11 @@ fn main() -> Result<()> {
                 },
                 other => bail!("unknown --method `{other}`: expected structured or magnitude"),
             };
-            let settings = prune::PruneSettings { method, steps, finetune_epochs, lr, final_epochs, self_distill };
+            let recovery = by_name("recovery", &recovery, "teacher, self or both")?;
+            let select = by_name("select", &select, "metric or fidelity")?;
+            let settings = prune::PruneSettings { method, steps, finetune_epochs, lr, final_epochs, recovery, recovery_alpha, select, frequency_power };
             let source = teacher.as_deref().map(Teacher::Model).or(teacher_column.as_deref().map(Teacher::Column));
-            prune_checkpoint(&data, &student, source, &settings, report.as_deref())
+            prune_checkpoint(&data, &student, source, &settings, seed, report.as_deref())
         }
         Command::Export { checkpoint, out, int8, compress } => export(&checkpoint, &out, int8, &compress),
         Command::Quantize { checkpoint, out, compress } => export(&checkpoint, &out, true, &compress),
@@ -649,7 +668,7 @@ fn by_name<T: serde::de::DeserializeOwned>(option: &str, value: &str, expected: 
     serde_json::from_value(serde_json::Value::String(value.into())).map_err(|_| anyhow::anyhow!("unknown --{option} `{value}`: expected {expected}"))
 }
 
-fn prune_checkpoint(args: &DataArgs, student: &Path, teacher: Option<Teacher>, settings: &prune::PruneSettings, report: Option<&Path>) -> Result<()> {
+fn prune_checkpoint(args: &DataArgs, student: &Path, teacher: Option<Teacher>, settings: &prune::PruneSettings, seed: Option<u64>, report: Option<&Path>) -> Result<()> {
     let config = Config::load(&args.config)?;
     let (net, mut manifest) = checkpoint::load(student)?;
     if config.net_spec(manifest.clone()) != net.spec {
@@ -665,7 +684,9 @@ fn prune_checkpoint(args: &DataArgs, student: &Path, teacher: Option<Teacher>, s
         }
         None => Objective::Labels,
     };
-    let (pruned, outcome) = prune::run(&net, &train_set, &valid_set, &config.train, objective, settings)?;
+    let mut train_config = config.train.clone();
+    train_config.seed = seed.unwrap_or(train_config.seed);
+    let (pruned, outcome) = prune::run(&net, &train_set, &valid_set, &train_config, objective, settings)?;
     manifest.provenance.metrics.insert("valid_metric".into(), outcome.valid_metric_after);
     checkpoint::save(&args.checkpoint, &prune::shrink::config_for(&config, &pruned.spec), &manifest, &pruned)?;
     eprintln!(

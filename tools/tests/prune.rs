@@ -67,7 +67,7 @@ fn prune_a_checkpoint_then_export_and_evaluate_it() {
 
     // Fisher-ranked, sensitivity-allocated, self-distilled: at least half the weights zero,
     // each tensor at its own allocated share, the dense tensors reported per parameter.
-    let report = prune("allocated", &["--method", "magnitude", "--sparsity", "0.5", "--scope", "sensitivity", "--importance", "fisher", "--self-distill"]);
+    let report = prune("allocated", &["--method", "magnitude", "--sparsity", "0.5", "--scope", "sensitivity", "--importance", "fisher", "--recovery", "self"]);
     assert!(report["sparsity"].as_f64().unwrap() >= 0.5, "{report}");
     let allocation = report["allocation"].as_object().unwrap();
     let by_param = report["sparsity_by_param"].as_object().unwrap();
@@ -84,7 +84,7 @@ fn prune_a_checkpoint_then_export_and_evaluate_it() {
     // Self-distillation without a teacher's logits to rank by is refused.
     let out = Command::new(env!("CARGO_BIN_EXE_dram"))
         .args(["prune", "--config", &d("student.toml"), "--train", &d("train.csv"), "--valid", &d("valid.csv"), "--student", &d("student"), "--checkpoint", &d("y")])
-        .args(["--method", "magnitude", "--self-distill"])
+        .args(["--method", "magnitude", "--recovery", "self"])
         .output()
         .unwrap();
     assert!(!out.status.success());

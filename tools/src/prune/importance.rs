@@ -8,6 +8,14 @@
 //! (the fine-tuning objective, so distillation included) over the training set. Frequency of
 //! use, downstream weights and the loss all enter through the gradient, so one threshold over
 //! all tensors compares like with like.
+//!
+//! How much a row's frequency should count is a choice about the data the model will score:
+//! the Fisher pass weighs rows as training reads them, but a time-split evaluation (and a
+//! live shop) reads newer items, rare in training, more often. [`weight_by_reads`] multiplies
+//! table weights' scores by a power of how often training reads their row, to protect rare
+//! rows (negative powers) or prune them harder (positive ones).
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +61,48 @@ pub fn scores(net: &Net, data: &Dataset, objective: Objective, config: &TrainCon
         }
     }
     Ok(params)
+}
+
+/// How often training reads each row of every table (by parameter name): the number of
+/// mini-batches of [`FISHER_BATCH`] rows (the Fisher pass's batches, so its seed) that look
+/// the row up, through any input (a history of items reads the item table too).
+pub fn row_reads(net: &Net, data: &Dataset, config: &TrainConfig) -> anyhow::Result<BTreeMap<String, Vec<f64>>> {
+    let tables = net.spec.tables();
+    let mut reads: Vec<Vec<f64>> = tables.iter().map(|t| vec![0.0; t.rows]).collect();
+    for rows in train::batches(&data.groups, config.list_size, FISHER_BATCH, &mut Rng::new(config.seed ^ 0xf15e)) {
+        for (count, local) in reads.iter_mut().zip(net.batch(data, &rows)?.locals) {
+            local.rows.iter().for_each(|&r| count[r] += 1.0);
+        }
+    }
+    Ok(tables.into_iter().map(|t| t.param).zip(reads).collect())
+}
+
+/// Multiplies the score of every weight of a table in `reads` by its row's reads (as from
+/// [`row_reads`]) to the power `power`; rows never read score 0 whatever the power (they
+/// learned nothing). Other parameters are left alone, so with a per-tensor scope (where
+/// only the order within a tensor matters) only the tables' rankings change. With Fisher
+/// scores, which already grow with reads, `-1` ranks a table's weights by their sensitivity
+/// per read: every row alike, however often training reads it.
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use dram_tools::arch::{Param, Params};
+/// use dram_tools::prune::importance::weight_by_reads;
+/// let mut scores = Params::new();
+/// scores.insert("emb.item".into(), Param { shape: vec![3, 1], data: vec![1.0, 1.0, 1.0] });
+/// let reads = BTreeMap::from([("emb.item".to_string(), vec![0.0, 4.0, 16.0])]);
+/// weight_by_reads(&mut scores, &reads, -0.5);
+/// assert_eq!(scores["emb.item"].data, vec![0.0, 0.5, 0.25]);
+/// ```
+pub fn weight_by_reads(scores: &mut Params, reads: &BTreeMap<String, Vec<f64>>, power: f64) {
+    for (name, count) in reads {
+        let Some(p) = scores.get_mut(name) else { continue };
+        let dim = p.data.len() / count.len().max(1);
+        for (row, &n) in count.iter().enumerate() {
+            let factor = if n > 0.0 { n.powf(power) as f32 } else { 0.0 };
+            p.data[row * dim..(row + 1) * dim].iter_mut().for_each(|v| *v *= factor);
+        }
+    }
 }
 
 /// The mean squared gradient of the training objective with respect to every parameter of
@@ -152,6 +202,30 @@ mod tests {
         let scores = scores(&net, &data, Objective::Labels, &config, Importance::Fisher).unwrap();
         let w = net.params().unwrap()[name].data[0];
         assert!((scores[name].data[0] - 0.5 * fisher[name].data[0] * w * w).abs() <= 1e-6 * scores[name].data[0].max(1e-20));
+    }
+
+    #[test]
+    fn reads_count_the_fisher_batches_that_look_a_row_up_and_weight_table_scores() {
+        let (net, data, config) = setup();
+        let reads = row_reads(&net, &data, &config).unwrap();
+        let plan = train::batches(&data.groups, config.list_size, FISHER_BATCH, &mut Rng::new(config.seed ^ 0xf15e));
+        let table = &net.spec.tables()[0];
+        let used = data_rows_of_table(&net, &data, 0);
+        let row = used[used.len() / 2];
+        let by_hand = plan.iter().filter(|rows| net.batch(&data, rows).unwrap().locals[0].rows.contains(&row)).count();
+        assert_eq!(reads[&table.param][row], by_hand as f64);
+        assert!(by_hand > 0);
+        let unused = (0..table.rows).find(|r| !used.contains(r)).unwrap();
+        assert_eq!(reads[&table.param][unused], 0.0);
+        // Weighting scales each row of a table by reads^power and leaves dense tensors alone.
+        let scores = scores(&net, &data, Objective::Labels, &config, Importance::Magnitude).unwrap();
+        let mut weighted = scores.clone();
+        weight_by_reads(&mut weighted, &reads, 1.0);
+        let dim = table.dim;
+        let n = reads[&table.param][row] as f32;
+        assert_eq!(weighted[&table.param].data[row * dim], scores[&table.param].data[row * dim] * n);
+        assert!(weighted[&table.param].data[unused * dim..(unused + 1) * dim].iter().all(|&v| v == 0.0));
+        assert_eq!(weighted["mlp.0.weight"], scores["mlp.0.weight"]);
     }
 
     /// Table rows looked up by any training row (through any input of table `t`).

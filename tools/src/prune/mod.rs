@@ -10,7 +10,10 @@
 //!   size and tract its speed; only a sparse format or compression would profit.
 //!   [`sensitivity`] reports what pruning each tensor alone would cost; with
 //!   [`Scope::Sensitivity`] [`allocate`] sets each tensor's share from such measurements.
-//!   Fine-tuning can follow the unpruned network's own logits (`self_distill`).
+//!
+//! [`recovery`] sets what fine-tuning follows (the teacher, the unpruned network's own logits,
+//! or both) and which epoch it keeps (highest validation metric, or closest to the unpruned
+//! network on validation).
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
@@ -25,6 +28,8 @@
 pub mod allocate;
 pub mod importance;
 pub mod mask;
+pub mod recovery;
+pub mod report;
 pub mod saliency;
 pub mod schedule;
 pub mod sensitivity;
@@ -37,9 +42,13 @@ use serde::Serialize;
 use crate::arch::NetSpec;
 use crate::config::TrainConfig;
 use crate::dataset::Dataset;
-use crate::train::{self, net::Net, EpochLog, Objective};
+use crate::train::{self, net::Net, Objective};
 use importance::Importance;
 use mask::{Masks, Scope};
+pub use recovery::self_distillation_set;
+pub use report::{unread_table_weights, PruneReport, StepReport};
+use report::Snapshot;
+use recovery::{Recovery, Selection};
 use saliency::Saliency;
 use shrink::{Kept, Widths};
 
@@ -91,31 +100,46 @@ pub struct PruneSettings {
     /// Extra fine-tuning epochs after the last step (on top of `finetune_epochs`), for
     /// recovery at the final sparsity with a full warm-up and cosine decay.
     pub final_epochs: usize,
-    /// Fine-tune towards the unpruned network's own logits (self-distillation) instead of the
-    /// teacher's: recovery restores the function that was pruned rather than pulling it
-    /// towards a teacher that may rank worse than its student. Needs a distillation
-    /// objective (its alpha, temperature and loss apply); importance is still measured
-    /// against the given objective.
-    pub self_distill: bool,
+    /// Whose logits fine-tuning distils from: the teacher's, or (self-distillation) the
+    /// unpruned network's own, which restores the function that was pruned rather than
+    /// pulling it towards a teacher that may rank worse than its student, or their mean.
+    /// Anything but the teacher needs a distillation objective (its temperature and loss
+    /// apply); importance is still measured against the given objective.
+    pub recovery: Recovery,
+    /// Hard-label weight of the fine-tuning objective (the distillation alpha), if not the
+    /// config's: 0 follows the recovery logits only.
+    pub recovery_alpha: Option<f64>,
+    /// Which fine-tuning epoch is kept.
+    pub select: Selection,
+    /// Magnitude: table weights' importance is multiplied by their row's training reads to
+    /// this power ([`importance::weight_by_reads`]): 0 leaves it alone, negative protects
+    /// rarely read rows, positive prunes them harder.
+    pub frequency_power: f64,
 }
 
 impl PruneSettings {
     /// Structured pruning to `keep` of the parameters in 3 steps of 3 fine-tuning epochs.
     pub fn structured(keep: f64) -> PruneSettings {
-        PruneSettings { method: Method::Structured { keep, saliency: Saliency::Activation }, steps: 3, finetune_epochs: 3, lr: None, final_epochs: 0, self_distill: false }
+        PruneSettings::defaults(Method::Structured { keep, saliency: Saliency::Activation })
     }
 
     /// Per-layer magnitude pruning to `sparsity` in 3 steps of 3 fine-tuning epochs.
     pub fn magnitude(sparsity: f64) -> PruneSettings {
         let method = Method::Magnitude { sparsity, scope: Scope::PerLayer, importance: Importance::Magnitude };
-        PruneSettings { method, steps: 3, finetune_epochs: 3, lr: None, final_epochs: 0, self_distill: false }
+        PruneSettings::defaults(method)
     }
 
     /// Unstructured pruning to `sparsity`, weights ranked by Fisher importance, each tensor's
     /// share allocated from its measured sensitivity; 3 steps of 3 fine-tuning epochs.
     pub fn allocated(sparsity: f64) -> PruneSettings {
         let method = Method::Magnitude { sparsity, scope: Scope::Sensitivity, importance: Importance::Fisher };
-        PruneSettings { method, steps: 3, finetune_epochs: 3, lr: None, final_epochs: 0, self_distill: false }
+        PruneSettings::defaults(method)
+    }
+
+    /// `method` in 3 steps of 3 fine-tuning epochs at the config's rate, recovering from the
+    /// teacher and keeping the epoch of highest validation metric.
+    pub fn defaults(method: Method) -> PruneSettings {
+        PruneSettings { method, steps: 3, finetune_epochs: 3, lr: None, final_epochs: 0, recovery: Recovery::Teacher, recovery_alpha: None, select: Selection::Metric, frequency_power: 0.0 }
     }
 
     fn check(&self) -> Result<(), PruneError> {
@@ -133,74 +157,6 @@ impl PruneSettings {
         }
         Ok(())
     }
-}
-
-/// One pruning step.
-#[derive(Debug, Clone, Serialize)]
-pub struct StepReport {
-    /// 1-based step.
-    pub step: usize,
-    /// The schedule's target: fraction of parameters kept (structured) or sparsity (magnitude).
-    pub target: f64,
-    /// Parameters after the step.
-    pub params: usize,
-    /// Widths after the step.
-    pub widths: Widths,
-    /// Fraction of prunable weights that are zero after the step.
-    pub sparsity: f64,
-    /// Validation metric right after pruning, before fine-tuning.
-    pub valid_metric_pruned: f64,
-    /// Validation metric after fine-tuning.
-    pub valid_metric: f64,
-    /// Whether fine-tuning's best epoch was kept; if it scored below the pruned network on
-    /// validation, the pruned network is kept instead.
-    pub finetuned: bool,
-    /// Fine-tuning log.
-    pub epochs: Vec<EpochLog>,
-}
-
-/// What a pruning run did.
-#[derive(Debug, Clone, Serialize)]
-pub struct PruneReport {
-    /// The settings.
-    pub settings: PruneSettings,
-    /// Parameters before and after.
-    pub params_before: usize,
-    /// Parameters after.
-    pub params_after: usize,
-    /// Non-zero parameters before.
-    pub nonzero_before: usize,
-    /// Non-zero parameters after.
-    pub nonzero_after: usize,
-    /// Fraction of prunable weights (every weight but the biases: embedding tables, attention
-    /// matrices, MLP weights) that are zero after.
-    pub sparsity: f64,
-    /// Fraction of each prunable parameter's weights that are zero after.
-    pub sparsity_by_param: BTreeMap<String, f64>,
-    /// Weights in embedding-table rows that no training row looks up (ids or hash buckets
-    /// never seen): they never trained, so zeroing them is free. They count in `sparsity`
-    /// when zero; subtract them for the sparsity of weights that learned something.
-    pub unread_table_weights: usize,
-    /// `--scope sensitivity`: the sparsity allocated to each prunable parameter (from its
-    /// sensitivity curve on the validation set), together the target.
-    pub allocation: BTreeMap<String, f64>,
-    /// Unstructured pruning: the validation metric with each prunable parameter alone pruned
-    /// to the final sparsity, before any fine-tuning (empty for structured pruning).
-    pub sensitivity: Vec<sensitivity::TensorSensitivity>,
-    /// Bytes of the fp32 model file before (exported with the network's manifest).
-    pub bytes_before: usize,
-    /// Bytes of the fp32 model file after.
-    pub bytes_after: usize,
-    /// Widths before.
-    pub widths_before: Widths,
-    /// Widths after.
-    pub widths_after: Widths,
-    /// Validation metric (AUC for rankers, macro-F1 for classifiers) before pruning.
-    pub valid_metric_before: f64,
-    /// Validation metric after the last step.
-    pub valid_metric_after: f64,
-    /// Every step.
-    pub steps: Vec<StepReport>,
 }
 
 /// Prunes a copy of `net` as `settings` say, fine-tuning on `train` with `objective` (the
@@ -222,13 +178,28 @@ pub fn run(
     finetune.epochs = settings.finetune_epochs;
     finetune.lr = settings.lr.unwrap_or(finetune.lr);
     let mut masks = Masks::default();
-    let recovery = if settings.self_distill { Some(self_distillation_set(&net, train, objective)?) } else { None };
-    let recovery_set = recovery.as_ref().unwrap_or(train);
+    let (recovery_set, recovery_objective) = recovery::recovery_set(&net, train, objective, settings.recovery, settings.recovery_alpha)?;
+    // The unpruned network's validation logits: fidelity selection and the report's RMSE.
+    let reference = net.predict(valid)?;
+    let score = |n: &Net, metric: f64| -> anyhow::Result<f64> {
+        match settings.select {
+            Selection::Metric => Ok(metric),
+            Selection::Fidelity => Ok(-recovery::logit_mse(n, valid, &reference)?),
+        }
+    };
+    let reads = if settings.frequency_power != 0.0 { Some(importance::row_reads(&net, train, train_config)?) } else { None };
+    let rank = |net: &Net, importance: Importance| -> anyhow::Result<crate::arch::Params> {
+        let mut scores = importance::scores(net, train, objective, train_config, importance)?;
+        if let Some(reads) = &reads {
+            importance::weight_by_reads(&mut scores, reads, settings.frequency_power);
+        }
+        Ok(scores)
+    };
     // The unpruned network's scores serve the sensitivity report, the allocation and step 1.
     let mut unpruned_scores = None;
     let (sensitivity, allocation) = match settings.method {
         Method::Magnitude { sparsity, importance, scope } => {
-            let scores = unpruned_scores.insert(importance::scores(&net, train, objective, train_config, importance)?);
+            let scores = unpruned_scores.insert(rank(&net, importance)?);
             let allocation = if scope == Scope::Sensitivity {
                 let sizes = scores.iter().filter(|(n, _)| mask::prunable(n)).map(|(n, p)| (n.clone(), p.data.len())).collect();
                 allocate::allocate(&allocate::curves(&net, valid, scores)?, &sizes, sparsity)
@@ -251,7 +222,7 @@ pub fn run(
                 let target = schedule::cubic(sparsity, step, settings.steps);
                 let scores = match unpruned_scores.take() {
                     Some(scores) => scores,
-                    None => importance::scores(&net, train, objective, train_config, importance)?,
+                    None => rank(&net, importance)?,
                 };
                 masks = if scope == Scope::Sensitivity {
                     // Every tensor follows the schedule towards its own allocated sparsity.
@@ -271,14 +242,15 @@ pub fn run(
         }
         let unfinetuned = net.snapshot()?;
         let epochs = if finetune.epochs > 0 {
-            train::fit_with(&mut net, recovery_set, valid, &finetune, objective, &label, None, &mut |n| Ok(masks.apply(n)?))?
+            let after_step = &mut |n: &mut Net| Ok(masks.apply(n)?);
+            train::fit_scored(&mut net, &recovery_set, valid, &finetune, recovery_objective, &label, None, after_step, &score)?
         } else {
             Vec::new()
         };
         let mut now = Snapshot::of(&net, valid)?;
         // Early stopping with the pruned network as epoch 0: fine-tuning restarts its warm-up
         // at the peak rate, and on a converged student that can cost more than it recovers.
-        let finetuned = now.metric >= valid_metric_pruned;
+        let finetuned = score(&net, now.metric)? >= score(&unfinetuned, valid_metric_pruned)?;
         if !finetuned {
             net = unfinetuned;
             now = Snapshot::of(&net, valid)?;
@@ -291,6 +263,7 @@ pub fn run(
             sparsity: now.sparsity,
             valid_metric_pruned,
             valid_metric: now.metric,
+            valid_logit_rmse: recovery::logit_mse(&net, valid, &reference)?.sqrt(),
             finetuned,
             epochs,
         });
@@ -323,6 +296,8 @@ pub fn run(
         widths_after: Widths::of(&net.spec),
         valid_metric_before: before.metric,
         valid_metric_after: after.metric,
+        valid_logit_rmse: recovery::logit_mse(&net, valid, &reference)?.sqrt(),
+        seed: train_config.seed,
         steps,
     };
     Ok((net, report))
@@ -345,47 +320,6 @@ pub fn structured_step(net: &Net, original: &NetSpec, keep: f64, data: &Dataset,
     let mut pruned = Net::new(spec, seed)?;
     pruned.load_params(&params)?;
     Ok(pruned)
-}
-
-/// `train` with `net`'s own logits as the teacher's, for fine-tuning by self-distillation.
-pub fn self_distillation_set(net: &Net, train: &Dataset, objective: Objective) -> anyhow::Result<Dataset> {
-    if !matches!(objective, Objective::Distill(_)) {
-        return Err(PruneError::Settings("self-distillation needs a distillation objective (pass a teacher), found labels only".into()).into());
-    }
-    let mut set = train.clone();
-    set.teacher = Some(net.predict(train)?);
-    Ok(set)
-}
-
-/// Weights of `net`'s table rows that no row of `data` looks up.
-pub fn unread_table_weights(net: &Net, data: &Dataset) -> anyhow::Result<usize> {
-    let mut read: Vec<Vec<bool>> = net.spec.tables().iter().map(|t| vec![false; t.rows]).collect();
-    let all: Vec<usize> = (0..data.rows).collect();
-    for chunk in all.chunks(4096) {
-        for (seen, local) in read.iter_mut().zip(net.batch(data, chunk)?.locals) {
-            local.rows.iter().for_each(|&r| seen[r] = true);
-        }
-    }
-    Ok(net.spec.tables().iter().zip(&read).map(|(t, seen)| t.dim * seen.iter().filter(|&&s| !s).count()).sum())
-}
-
-/// Size and quality of a network at one point of the run.
-struct Snapshot {
-    metric: f64,
-    nonzero: usize,
-    sparsity: f64,
-    bytes: usize,
-}
-
-impl Snapshot {
-    fn of(net: &Net, valid: &Dataset) -> anyhow::Result<Snapshot> {
-        let params = net.params()?;
-        let (metric, _) = train::validate(net, valid)?;
-        let nonzero = params.values().map(|p| p.data.iter().filter(|&&v| v != 0.0).count()).sum();
-        let (zeros, prunable) = mask::zeros(&params);
-        let bytes = crate::export::fp32_model(&net.spec, &params, &net.spec.manifest)?.len();
-        Ok(Snapshot { metric, nonzero, sparsity: zeros as f64 / prunable.max(1) as f64, bytes })
-    }
 }
 
 #[cfg(test)]

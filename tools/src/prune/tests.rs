@@ -9,6 +9,7 @@ use crate::arch::Params;
 use crate::config::Config;
 use crate::data::synth;
 use crate::train::net::Net;
+use recovery::{Recovery, Selection};
 
 struct Shop {
     config: Config,
@@ -154,7 +155,8 @@ fn pruned_model_file_is_smaller_and_runs_in_dram_core_with_candles_scores() {
 fn masks_hold_pruned_weights_at_zero_through_fine_tuning() {
     let shop = shop();
     let net = net(&shop);
-    let settings = PruneSettings { method: Method::Magnitude { sparsity: 0.6, scope: Scope::PerLayer, importance: Importance::Magnitude }, steps: 2, finetune_epochs: 1, lr: None, final_epochs: 0, self_distill: false };
+    let method = Method::Magnitude { sparsity: 0.6, scope: Scope::PerLayer, importance: Importance::Magnitude };
+    let settings = PruneSettings { steps: 2, finetune_epochs: 1, ..PruneSettings::defaults(method) };
     let (pruned, report) = run(&net, &shop.train, &shop.valid, &shop.config.train, Objective::Labels, &settings).unwrap();
     let params = pruned.params().unwrap();
     let masks = Masks::magnitude(&params, 0.6, Scope::PerLayer);
@@ -214,7 +216,7 @@ fn fisher_pruning_zeroes_rows_no_training_row_reads_first_and_reports_each_tenso
     let shop = shop();
     let net = net(&shop);
     let method = Method::Magnitude { sparsity: 0.3, scope: Scope::Global, importance: Importance::Fisher };
-    let settings = PruneSettings { method, steps: 1, finetune_epochs: 0, lr: None, final_epochs: 0, self_distill: false };
+    let settings = PruneSettings { steps: 1, finetune_epochs: 0, ..PruneSettings::defaults(method) };
     let (pruned, report) = run(&net, &shop.train, &shop.valid, &shop.config.train, Objective::Labels, &settings).unwrap();
     let params = pruned.params().unwrap();
     // Table rows that no training row looks up (directly or in a history; unused hash
@@ -299,7 +301,7 @@ fn sensitivity_scope_prunes_each_tensor_to_its_allocation_and_meets_the_target()
     let shop = shop();
     let net = net(&shop);
     let method = Method::Magnitude { sparsity: 0.5, scope: Scope::Sensitivity, importance: Importance::Magnitude };
-    let settings = PruneSettings { method, steps: 2, finetune_epochs: 0, lr: None, final_epochs: 0, self_distill: false };
+    let settings = PruneSettings { steps: 2, finetune_epochs: 0, ..PruneSettings::defaults(method) };
     let (pruned, report) = run(&net, &shop.train, &shop.valid, &shop.config.train, Objective::Labels, &settings).unwrap();
     let params = pruned.params().unwrap();
     // The allocation is the one allocate::allocate makes from the measured curves.
@@ -339,18 +341,46 @@ fn self_distillation_fine_tunes_towards_the_unpruned_networks_logits() {
     let mut settings = PruneSettings::magnitude(0.3);
     settings.steps = 1;
     settings.finetune_epochs = 3;
-    settings.self_distill = true;
+    settings.recovery = Recovery::SelfDistill;
     // Validated on the training rows at a brisk rate, so fitting the teacher's logits (built
     // from the labels) is kept rather than undone.
     settings.lr = Some(0.02);
     let mut config = shop.config.train.clone();
     config.warmup_steps = 0;
     let (selfd, _) = run(&net, &teacher_set, &shop.train, &config, distill, &settings).unwrap();
-    settings.self_distill = false;
+    settings.recovery = Recovery::Teacher;
     let own = self_distillation_set(&net, &teacher_set, distill).unwrap();
     let (by_hand, report) = run(&net, &own, &shop.train, &config, distill, &settings).unwrap();
     let (from_teacher, _) = run(&net, &teacher_set, &shop.train, &config, distill, &settings).unwrap();
     assert_eq!(selfd.params().unwrap(), by_hand.params().unwrap());
     assert!(report.steps[0].finetuned, "{:?}", report.steps[0]);
     assert_ne!(selfd.params().unwrap(), from_teacher.params().unwrap());
+}
+
+#[test]
+fn fidelity_selection_keeps_the_network_closest_to_the_unpruned_one() {
+    let shop = shop();
+    let mut net = net(&shop);
+    let mut config = shop.config.train.clone();
+    config.epochs = 3;
+    crate::train::fit(&mut net, &shop.train, &shop.valid, &config, Objective::Labels, "train", None).unwrap();
+    config.patience = 100;
+    let mut settings = PruneSettings::magnitude(0.4);
+    settings.steps = 1;
+    settings.finetune_epochs = 4;
+    settings.lr = Some(0.02);
+    // The same seed gives the same pruned network and fine-tuning epochs; only the choice
+    // among them (the pruned network itself included) differs.
+    let run_with = |settings: &PruneSettings| run(&net, &shop.train, &shop.valid, &config, Objective::Labels, settings).unwrap().1;
+    let by_metric = run_with(&settings);
+    settings.select = Selection::Fidelity;
+    let by_fidelity = run_with(&settings);
+    settings.finetune_epochs = 0;
+    let unfinetuned = run_with(&settings);
+    let rmse = |r: &PruneReport| r.steps[0].valid_logit_rmse;
+    assert!(rmse(&by_fidelity) <= rmse(&by_metric), "{} vs {}", rmse(&by_fidelity), rmse(&by_metric));
+    assert!(rmse(&by_fidelity) <= rmse(&unfinetuned), "{} vs {}", rmse(&by_fidelity), rmse(&unfinetuned));
+    assert!(rmse(&unfinetuned) > 0.0);
+    assert_eq!(by_fidelity.valid_logit_rmse, rmse(&by_fidelity));
+    assert!(by_metric.steps[0].valid_metric >= by_fidelity.steps[0].valid_metric);
 }

@@ -153,6 +153,24 @@ pub fn fit_with(
     log_path: Option<&Path>,
     after_step: &mut dyn FnMut(&mut Net) -> Result<()>,
 ) -> Result<Vec<EpochLog>> {
+    fit_scored(net, train, valid, config, objective, label, log_path, after_step, &|_, metric| Ok(metric))
+}
+
+/// [`fit_with`] keeping the epoch of highest `score(net, validation metric)` (early stopping
+/// counts epochs since that score last rose): pruning can keep the epoch closest to the
+/// network it pruned instead of the one of highest validation metric.
+#[allow(clippy::too_many_arguments)]
+pub fn fit_scored(
+    net: &mut Net,
+    train: &Dataset,
+    valid: &Dataset,
+    config: &TrainConfig,
+    objective: Objective,
+    label: &str,
+    log_path: Option<&Path>,
+    after_step: &mut dyn FnMut(&mut Net) -> Result<()>,
+    score: &dyn Fn(&Net, f64) -> Result<f64>,
+) -> Result<Vec<EpochLog>> {
     if let Objective::Distill(_) = objective {
         anyhow::ensure!(train.teacher.is_some(), "distillation needs teacher logits for the training rows");
     }
@@ -229,8 +247,9 @@ pub fn fit_with(
             writeln!(f, "{}", serde_json::to_string(&record)?)?;
         }
         logs.push(record);
-        if metric > best.0 {
-            best = (metric, net.snapshot()?, epoch);
+        let kept = score(net, metric)?;
+        if kept > best.0 {
+            best = (kept, net.snapshot()?, epoch);
         } else if epoch - best.2 >= config.patience {
             break;
         }
