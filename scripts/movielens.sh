@@ -30,7 +30,7 @@ $dram prune --config tools/configs/movielens-student.toml --train $d/train.csv -
 # docs/quantization.md). Zeros keep the file's size.
 $dram prune --config tools/configs/movielens-student.toml --train $d/train.csv --valid $d/valid.csv \
     --student "$out/ckpt-distilled" --teacher "$out/teacher.onnx" --method magnitude --sparsity 0.5 \
-    --scope sensitivity --importance fisher --self-distill --steps 6 --finetune-epochs 5 \
+    --scope sensitivity --importance fisher --recovery self --steps 6 --finetune-epochs 5 \
     --checkpoint "$out/ckpt-sparse" --out "$out/sparse.onnx" --report "$out/sparse.json"
 # Int8 for the cpu target (MatMulInteger kernels, int8 tables), calibrated on the validation
 # split, for the distilled and the pruned student; the npu (QDQ, 128 candidates) and coreml
