@@ -32,6 +32,7 @@ mod error;
 pub mod graph_limits;
 pub mod hash;
 pub mod history;
+mod import;
 pub mod manifest;
 mod model;
 pub mod model_file;

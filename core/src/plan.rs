@@ -259,4 +259,45 @@ mod tests {
             assert_eq!(layout(ours.model()), layout(&reference), "{name}");
         }
     }
+
+    /// dram's direct import and tract-onnx give the same plans, node for node, on every dram
+    /// file at hand (the fixtures, and the MovieLens, review and demo models when `out/`
+    /// holds them), for a bucketed call and for the symbolic plan.
+    #[test]
+    fn translated_graphs_plan_like_tract_onnx() {
+        for path in crate::import::tests::dram_files() {
+            if crate::import::tests::outside_the_set(&path) {
+                continue;
+            }
+            let proto = crate::model_file::decode(&std::fs::read(&path).unwrap()).unwrap();
+            let direct = Plans::new(crate::import::translate(&proto).unwrap()).unwrap();
+            let onnx = tract_onnx::onnx().model_for_proto_model(&proto).unwrap().into_typed().unwrap();
+            let onnx = Plans::new(onnx).unwrap();
+            assert_eq!(layout(direct.decluttered()), layout(onnx.decluttered()), "{}", path.display());
+            for rows in [Some(100), None] {
+                let (ours, theirs) = (direct.choose(rows).unwrap(), onnx.choose(rows).unwrap());
+                assert_eq!(layout(ours.plan.model()), layout(theirs.plan.model()), "{} {rows:?}", path.display());
+                let inputs = some_inputs(direct.decluttered(), ours.pad_to.unwrap_or(100));
+                let (a, b) = (ours.plan.run(inputs.clone()).unwrap(), theirs.plan.run(inputs).unwrap());
+                for (a, b) in a.iter().zip(b.iter()) {
+                    a.close_enough(b, tract_onnx::tract_core::internal::Approximation::Exact).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                }
+            }
+        }
+    }
+
+    /// Inputs for `model` with `rows` for its symbolic dimension: small floats, indices 0..3.
+    fn some_inputs(model: &TypedModel, rows: usize) -> TVec<TValue> {
+        let tensor = |fact: &TypedFact| {
+            let shape: Vec<usize> = fact.shape.iter().map(|d| d.to_i64().map_or(rows, |v| v as usize)).collect();
+            let n = shape.iter().product::<usize>();
+            match fact.datum_type {
+                DatumType::F32 => Tensor::from_shape(&shape, &(0..n).map(|i| (i % 7) as f32 * 0.3 - 0.9).collect::<Vec<_>>()),
+                DatumType::I64 => Tensor::from_shape(&shape, &(0..n).map(|i| (i % 3) as i64).collect::<Vec<_>>()),
+                other => panic!("no test inputs of {other:?}"),
+            }
+        };
+        let outlets = model.input_outlets().unwrap();
+        outlets.iter().map(|o| tensor(model.outlet_fact(*o).unwrap()).unwrap().into_tvalue()).collect()
+    }
 }

@@ -1,7 +1,8 @@
 //! The raw escape hatch: any ONNX graph tract can run, named tensors in and out, no manifest.
-//! [`crate::Model`] is built on it. The graph is decluttered once at load; optimised plans
-//! (one per padded candidate-count bucket, see [`crate::plan`]) are built on first use and
-//! shared by every call and thread, each call running its own state.
+//! [`crate::Model`] is built on it. Graphs within dram's operator set are translated directly
+//! ([`crate::import`]); any other goes through tract-onnx. The graph is decluttered once at
+//! load; optimised plans (one per padded candidate-count bucket, see [`crate::plan`]) are
+//! built on first use and shared by every call and thread, each call running its own state.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -39,6 +40,8 @@ pub struct Session {
     plans: Arc<Plans>,
     inputs: Vec<IoInfo>,
     outputs: Vec<IoInfo>,
+    /// Whether the graph came through dram's direct import (not tract-onnx).
+    direct: bool,
 }
 
 impl Session {
@@ -152,6 +155,12 @@ impl Session {
         &self.plans
     }
 
+    /// Whether the graph was translated by [`crate::import`] rather than tract-onnx.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn imported_directly(&self) -> bool {
+        self.direct
+    }
+
     fn input_names(&self) -> Vec<&str> {
         self.inputs.iter().map(|i| i.name.as_str()).collect()
     }
@@ -170,18 +179,29 @@ pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
     })
 }
 
+/// Builds the typed graph (dram's direct import when the graph stays within its operator
+/// set, tract-onnx otherwise) and prepares its plans.
 fn build(proto: &ModelProto) -> Result<Session> {
+    let (typed, direct) = match crate::import::translate(proto) {
+        Ok(typed) => (typed, true),
+        Err(_) => (through_tract_onnx(proto)?, false),
+    };
+    let plans = Plans::new(typed).map_err(Error::runtime)?;
+    let typed = plans.decluttered();
+    let inputs = io_infos(typed, typed.input_outlets().map_err(Error::runtime)?)?;
+    let outputs = io_infos(typed, typed.output_outlets().map_err(Error::runtime)?)?;
+    Ok(Session { plans: Arc::new(plans), inputs, outputs, direct })
+}
+
+/// Any ONNX graph tract reads: tract-onnx's inference model, analysed into a typed one.
+fn through_tract_onnx(proto: &ModelProto) -> Result<TypedModel> {
     // tract's ONNX operator registry (a map of ~200 builders) is built once per process.
     static ONNX: OnceLock<tract_onnx::Onnx> = OnceLock::new();
     let model = ONNX
         .get_or_init(tract_onnx::onnx)
         .model_for_proto_model(proto)
         .map_err(|e| Error::NotOnnx { reason: format!("{e:#}") })?;
-    let plans = model.into_typed().and_then(Plans::new).map_err(Error::runtime)?;
-    let typed = plans.decluttered();
-    let inputs = io_infos(typed, typed.input_outlets().map_err(Error::runtime)?)?;
-    let outputs = io_infos(typed, typed.output_outlets().map_err(Error::runtime)?)?;
-    Ok(Session { plans: Arc::new(plans), inputs, outputs })
+    model.into_typed().map_err(Error::runtime)
 }
 
 /// The row count every input leads with (bucketed graphs lead every input with `N`).
