@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
 
-use crate::plan::Plans;
+use crate::plan::{Declutter, Plans};
 use crate::tensor::{Tensor as DramTensor, TensorData};
 use crate::{model_file, Error, Result};
 
@@ -186,7 +186,8 @@ fn build(proto: &ModelProto) -> Result<Session> {
         Ok(typed) => (typed, true),
         Err(_) => (through_tract_onnx(proto)?, false),
     };
-    let plans = Plans::new(typed).map_err(Error::runtime)?;
+    let passes = if direct { Declutter::AxesOnly } else { Declutter::Full };
+    let plans = Plans::new(typed, passes).map_err(Error::runtime)?;
     let typed = plans.decluttered();
     let inputs = io_infos(typed, typed.input_outlets().map_err(Error::runtime)?)?;
     let outputs = io_infos(typed, typed.output_outlets().map_err(Error::runtime)?)?;

@@ -6,13 +6,15 @@
 //! `docs/performance.md`). A dram file uses ~15 operators with facts that follow from the
 //! inputs' declared types, so this module computes each node's typed op and facts directly, in
 //! one pass over the nodes, emitting the ops as tract's declutter would leave them (`EinSum`
-//! for products, `TypedBinOp`s, `AxisOp`s, `Reduce`, `Softmax`, `Gather`).
+//! for products, `TypedBinOp`s, `AxisOp`s, `Reduce`, `Softmax`, `Gather`; constants fold as
+//! they are wired). Such a graph needs only tract's `ChangeAxes` pass before dram's fusions
+//! ([`crate::plan::Declutter::AxesOnly`]).
 //!
 //! Anything outside that set (another operator, an attribute this module does not know, an
 //! opset before 13, a symbolic dimension that is not a plain name) is [`Unsupported`], and
 //! [`crate::Session`] falls back to tract-onnx, so any ONNX file tract reads still loads.
-//! The translated graph gives the same plans as tract-onnx's (tests in `tests.rs` and
-//! `plan.rs`).
+//! Each translation matches tract-onnx's on one-node graphs (`tests.rs`), and every dram file
+//! gets the same plans and outputs as through tract-onnx (`plan.rs`).
 
 mod attr;
 mod constant;
