@@ -82,7 +82,7 @@ impl Product {
     }
 
     /// Adds the products of the int8 rows `x` to `sums` (`[rows, outputs]`).
-    fn accumulate(&self, x: &[i8], outputs: usize, sums: &mut [i32]) {
+    pub(crate) fn accumulate(&self, x: &[i8], outputs: usize, sums: &mut [i32]) {
         match self.block {
             1 => self.accumulate_dots(x, sums),
             2 => self.accumulate_blocks::<2>(x, outputs, sums),
@@ -137,7 +137,7 @@ impl Hash for QuantDense {
 }
 
 impl QuantDense {
-    fn outputs(&self) -> usize {
+    pub(crate) fn outputs(&self) -> usize {
         self.bias.len()
     }
 
@@ -156,26 +156,44 @@ impl QuantDense {
         self.finish(products, rows)
     }
 
-    /// Adds the bias to the sums (`[rows, outputs]`), scales, rectifies and requantizes them,
-    /// written straight into the output tensor in one loop per row that the compiler vectorises
-    /// (passes through an f32 buffer took 5x longer; finishing each block of sums as the product
-    /// makes it, 1.2x).
+    /// Adds the bias to the sums (`[rows, outputs]`), scales, rectifies and requantizes them
+    /// into a new `[rows, outputs]` tensor (int8 when the layer requantizes, else f32).
     fn finish(&self, sums: &[i32], rows: usize) -> TractResult<Tensor> {
-        // One closure per combination, so no loop tests `relu` per value.
-        let real = |a: i32, b: i32, s: f32| a.wrapping_add(b) as f32 * s;
-        match (self.requant, self.relu) {
-            (Some(m), true) => self.per_output(sums, rows, |a, b, s| requantize(real(a, b, s).max(0.0), m)),
-            (Some(m), false) => self.per_output(sums, rows, |a, b, s| requantize(real(a, b, s), m)),
-            (None, true) => self.per_output(sums, rows, |a, b, s| real(a, b, s).max(0.0)),
-            (None, false) => self.per_output(sums, rows, real),
+        let shape = [rows, self.outputs()];
+        let mut y = if self.requant.is_some() { Tensor::zero::<i8>(&shape)? } else { Tensor::zero::<f32>(&shape)? };
+        let mut view = y.try_as_plain_ram_mut()?;
+        match self.requant {
+            Some(_) => self.write_i8(sums, view.as_slice_mut::<i8>()?),
+            None => self.write_f32(sums, view.as_slice_mut::<f32>()?),
+        }
+        drop(view);
+        Ok(y)
+    }
+
+    /// The epilogue of whole rows of `sums` into `out` (same length), for a layer that
+    /// requantizes; one loop per row the compiler vectorises (passes through an f32 buffer took
+    /// 5x longer; finishing each block of sums as the product makes it, 1.2x).
+    pub(crate) fn write_i8(&self, sums: &[i32], out: &mut [i8]) {
+        let multiplier = self.requant.unwrap_or(1.0);
+        // One closure per case, so no loop tests `relu` per value.
+        if self.relu {
+            self.map_outputs(sums, out, |a, b, s| requantize(real(a, b, s).max(0.0), multiplier));
+        } else {
+            self.map_outputs(sums, out, |a, b, s| requantize(real(a, b, s), multiplier));
         }
     }
 
-    /// The `[rows, outputs]` tensor of `f(sum, bias, scale)` for every sum.
-    fn per_output<T: Datum + Copy + tract_num_traits::Zero>(&self, sums: &[i32], rows: usize, f: impl Fn(i32, i32, f32) -> T) -> TractResult<Tensor> {
-        let mut y = Tensor::zero::<T>(&[rows, self.outputs()])?;
-        let mut view = y.try_as_plain_ram_mut()?;
-        let out = view.as_slice_mut::<T>()?;
+    /// [`QuantDense::write_i8`] for a layer with real (f32) outputs.
+    pub(crate) fn write_f32(&self, sums: &[i32], out: &mut [f32]) {
+        if self.relu {
+            self.map_outputs(sums, out, |a, b, s| real(a, b, s).max(0.0));
+        } else {
+            self.map_outputs(sums, out, real);
+        }
+    }
+
+    /// `out[i] = f(sums[i], bias, scale)` with the bias and scale of `i`'s output.
+    fn map_outputs<T>(&self, sums: &[i32], out: &mut [T], f: impl Fn(i32, i32, f32) -> T) {
         match (&self.bias[..], &self.scale[..]) {
             // A single output (a score): one flat loop rather than a loop per row of one.
             ([b], [s]) => out.iter_mut().zip(sums).for_each(|(y, &a)| *y = f(a, *b, *s)),
@@ -186,9 +204,13 @@ impl QuantDense {
                 }
             }
         }
-        drop(view);
-        Ok(y)
     }
+}
+
+/// A sum in accumulator units, with its bias, in real units.
+#[inline]
+fn real(sum: i32, bias: i32, scale: f32) -> f32 {
+    sum.wrapping_add(bias) as f32 * scale
 }
 
 /// `x0 * w[0] + x1 * w[1]` in i32. Each product is at most 2^14 in magnitude and a layer has
@@ -401,7 +423,7 @@ fn weight_axes(einsum: &EinSum, weight_rank: usize) -> TractResult<Option<(usize
 }
 
 /// The only successor of `node`'s output, if it has exactly one and is not a model output.
-fn sole_successor(model: &TypedModel, node: usize) -> TractResult<Option<usize>> {
+pub(crate) fn sole_successor(model: &TypedModel, node: usize) -> TractResult<Option<usize>> {
     let outlet = OutletId::new(node, 0);
     if !crate::rewrite::read_once(model, outlet)? {
         return Ok(None);
@@ -431,4 +453,4 @@ fn const_bin_op<B: tract_onnx::tract_core::ops::binary::BinMiniOp, T: Datum + Co
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -101,7 +101,7 @@ fn both_ways(proto: &ModelProto) -> (TypedModel, TypedModel, usize) {
     (typed, fused, count)
 }
 
-fn assert_same_outputs(unfused: TypedModel, fused: TypedModel, pieces: &[usize]) {
+pub(crate) fn assert_same_outputs(unfused: TypedModel, fused: TypedModel, pieces: &[usize]) {
     let rows = 9;
     let xs: Vec<Vec<i8>> = pieces.iter().enumerate().map(|(p, k)| (0..rows * k).map(|i| ((i * 37 + 11 + p * 101) % 256) as u8 as i8).collect()).collect();
     let run = |model: TypedModel| {
@@ -119,7 +119,7 @@ fn assert_same_outputs(unfused: TypedModel, fused: TypedModel, pieces: &[usize])
 /// `x:int8[N, k] -> MatMulInteger(w1) -> Add -> Cast -> Mul -> Relu -> QuantizeLinear ->
 /// MatMulInteger(w2) -> Add -> Cast -> Mul -> y:f32[N, 1]`, the first product optionally with
 /// an input zero point.
-fn two_layer_model(pieces: &[usize], hidden: usize, zero_point: Option<i8>) -> ModelProto {
+pub(crate) fn two_layer_model(pieces: &[usize], hidden: usize, zero_point: Option<i8>) -> ModelProto {
     let k: usize = pieces.iter().sum();
     let w1: Vec<i8> = (0..k * hidden).map(|i| ((i * 29 + 3) % 255) as i32 - 127).map(|v| v as i8).collect();
     let w2: Vec<i8> = (0..hidden).map(|i| ((i * 53 + 7) % 255) as i32 - 127).map(|v| v as i8).collect();
@@ -206,5 +206,6 @@ fn int32(name: &str, dims: &[usize], v: &[i32]) -> TensorProto {
 fn float(name: &str, dims: &[usize], v: &[f32]) -> TensorProto {
     tensor(name, DataType::Float, dims, v.iter().flat_map(|x| x.to_le_bytes()).collect())
 }
+
 
 
