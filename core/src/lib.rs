@@ -38,6 +38,7 @@ mod model;
 pub mod model_file;
 mod mul_sum;
 mod plan;
+mod quant_chain;
 mod quant_dense;
 mod quantize_linear;
 mod rewrite;

@@ -57,6 +57,7 @@ impl Plans {
         // match tract's fixed points without it (test below), which saves a round at load.
         crate::mul_sum::fuse(&mut typed)?;
         crate::quant_dense::fuse(&mut typed)?;
+        crate::quant_chain::fuse(&mut typed)?;
         crate::quantize_linear::fuse(&mut typed)?;
         let batch = batch_symbol(&typed)?;
         let batched_outputs = match &batch {
@@ -267,6 +268,7 @@ mod tests {
             full(&mut reference);
             crate::mul_sum::fuse(&mut reference).unwrap();
             crate::quant_dense::fuse(&mut reference).unwrap();
+            crate::quant_chain::fuse(&mut reference).unwrap();
             crate::quantize_linear::fuse(&mut reference).unwrap();
             full(&mut reference);
             if let Some(sym) = &plans.batch {
