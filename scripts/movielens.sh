@@ -25,12 +25,14 @@ $dram prune --config tools/configs/movielens-student.toml --train $d/train.csv -
     --student "$out/ckpt-distilled" --teacher "$out/teacher.onnx" --keep 0.5 --steps 6 --finetune-epochs 5 --lr 0.008 \
     --checkpoint "$out/ckpt-pruned" --out "$out/pruned.onnx" --report "$out/pruned.json"
 # Unstructured pruning to 50% zero weights (issue 4's goal): Fisher-ranked weights (teacher
-# distillation loss), each tensor's share from its measured validation sensitivity, recovery by
-# self-distillation from the unpruned student (settings chosen on validation,
-# docs/quantization.md). Zeros keep the file's size.
+# distillation loss), table weights' scores times their row's training reads (rarely read rows
+# go first), each tensor's share from its measured validation sensitivity, recovery by
+# self-distillation from the unpruned student keeping the epoch closest to it on validation
+# (settings chosen on validation over 3 seeds, docs/quantization.md). Zeros keep the file's size.
 $dram prune --config tools/configs/movielens-student.toml --train $d/train.csv --valid $d/valid.csv \
     --student "$out/ckpt-distilled" --teacher "$out/teacher.onnx" --method magnitude --sparsity 0.5 \
-    --scope sensitivity --importance fisher --recovery self --steps 6 --finetune-epochs 5 \
+    --scope sensitivity --importance fisher --frequency-power 1 --recovery self --select fidelity \
+    --steps 6 --finetune-epochs 5 \
     --checkpoint "$out/ckpt-sparse" --out "$out/sparse.onnx" --report "$out/sparse.json"
 # Int8 for the cpu target (MatMulInteger kernels, int8 tables), calibrated on the validation
 # split, for the distilled and the pruned student; the npu (QDQ, 128 candidates) and coreml

@@ -1,6 +1,6 @@
 //! `dram prune` end to end on CSV files: a trained student is pruned (structured, magnitude,
-//! and Fisher-ranked with sensitivity allocation and self-distillation), distilling from a
-//! teacher file, and the results reload, export and evaluate.
+//! and Fisher-ranked with sensitivity allocation, self-distillation and fidelity selection),
+//! distilling from a teacher file, and the results reload, export and evaluate.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -67,8 +67,12 @@ fn prune_a_checkpoint_then_export_and_evaluate_it() {
 
     // Fisher-ranked, sensitivity-allocated, self-distilled: at least half the weights zero,
     // each tensor at its own allocated share, the dense tensors reported per parameter.
-    let report = prune("allocated", &["--method", "magnitude", "--sparsity", "0.5", "--scope", "sensitivity", "--importance", "fisher", "--recovery", "self"]);
+    let report = prune("allocated", &["--method", "magnitude", "--sparsity", "0.5", "--scope", "sensitivity", "--importance", "fisher", "--recovery", "self", "--select", "fidelity", "--frequency-power", "1", "--seed", "7"]);
     assert!(report["sparsity"].as_f64().unwrap() >= 0.5, "{report}");
+    assert_eq!(report["seed"], 7);
+    assert_eq!(report["settings"]["select"], "fidelity");
+    assert_eq!(report["settings"]["frequency_power"], 1.0);
+    assert!(report["valid_logit_rmse"].as_f64().unwrap() > 0.0, "{report}");
     let allocation = report["allocation"].as_object().unwrap();
     let by_param = report["sparsity_by_param"].as_object().unwrap();
     assert_eq!(allocation.keys().collect::<Vec<_>>(), by_param.keys().collect::<Vec<_>>());
