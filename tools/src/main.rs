@@ -215,6 +215,10 @@ enum Command {
         /// harder; 0 leaves the ranking alone.
         #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
         frequency_power: f64,
+        /// `--scope sensitivity`: what each tensor's sensitivity curve measures, `metric`
+        /// (validation metric drop) or `fidelity` (mean squared change of the validation logits).
+        #[arg(long, default_value = "metric")]
+        allocate_by: String,
         /// Write the pruning report (JSON) here.
         #[arg(long)]
         report: Option<PathBuf>,
@@ -408,7 +412,7 @@ fn main() -> Result<()> {
             }
             fit(&data, teacher.as_deref(), teacher_column.as_deref())
         }
-        Command::Prune { data, student, teacher, teacher_column, method, keep, saliency, sparsity, scope, importance, steps, finetune_epochs, lr, final_epochs, recovery, recovery_alpha, select, seed, frequency_power, report } => {
+        Command::Prune { data, student, teacher, teacher_column, method, keep, saliency, sparsity, scope, importance, steps, finetune_epochs, lr, final_epochs, recovery, recovery_alpha, select, seed, frequency_power, allocate_by, report } => {
             let method = match method.as_str() {
                 "structured" => prune::Method::Structured { keep, saliency: by_name("saliency", &saliency, "activation or weight")? },
                 "magnitude" => prune::Method::Magnitude {
@@ -420,7 +424,7 @@ fn main() -> Result<()> {
             };
             let recovery = by_name("recovery", &recovery, "teacher, self or both")?;
             let select = by_name("select", &select, "metric or fidelity")?;
-            let settings = prune::PruneSettings { method, steps, finetune_epochs, lr, final_epochs, recovery, recovery_alpha, select, frequency_power };
+            let settings = prune::PruneSettings { method, steps, finetune_epochs, lr, final_epochs, recovery, recovery_alpha, select, frequency_power, allocate_by: by_name("allocate-by", &allocate_by, "metric or fidelity")? };
             let source = teacher.as_deref().map(Teacher::Model).or(teacher_column.as_deref().map(Teacher::Column));
             prune_checkpoint(&data, &student, source, &settings, seed, report.as_deref())
         }

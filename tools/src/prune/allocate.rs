@@ -5,8 +5,16 @@
 //! pruned alone to a ladder of sparsities, the validation metric is measured at each rung (its
 //! sensitivity curve), and sparsity is handed out greedily to whichever tensor's next rung
 //! costs the least metric per weight, until the global target is met.
+//!
+//! The cost can also be the change of the function itself ([`Cost::Fidelity`]: the mean
+//! squared difference between the validation logits and the unpruned network's). The
+//! metric on a few thousand validation rows is noisy and discrete, and a greedy search over
+//! many rungs finds the ones where that noise happens to favour pruning; the logit change
+//! is smooth and says how far the network moved, whatever split it is later scored on.
 
 use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 
 use crate::arch::Params;
 use crate::dataset::Dataset;
@@ -19,13 +27,25 @@ pub fn levels() -> Vec<f64> {
     (1..=20).map(|i| f64::from(i) * 0.05).collect()
 }
 
-/// One tensor's sensitivity: the metric drop when it alone is pruned to each of [`levels`].
+/// One tensor's sensitivity: the cost when it alone is pruned to each of [`levels`].
 pub type Curve = Vec<f64>;
 
+/// What a rung of a sensitivity curve costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cost {
+    /// The drop of the validation metric (AUC for rankers, macro-F1 for classifiers).
+    #[default]
+    Metric,
+    /// The mean squared difference between the validation logits and the unpruned network's.
+    Fidelity,
+}
+
 /// The sensitivity curve of every prunable parameter of `net`, pruned alone by `scores`
-/// (lowest first) and validated on `valid`.
-pub fn curves(net: &Net, valid: &Dataset, scores: &Params) -> anyhow::Result<BTreeMap<String, Curve>> {
+/// (lowest first) and validated on `valid`, in `cost`.
+pub fn curves(net: &Net, valid: &Dataset, scores: &Params, cost: Cost) -> anyhow::Result<BTreeMap<String, Curve>> {
     let (base, _) = train::validate(net, valid)?;
+    let reference = net.predict(valid)?;
     let mut out = BTreeMap::new();
     for (name, score) in scores.iter().filter(|(name, _)| mask::prunable(name)) {
         let alone: Params = [(name.clone(), score.clone())].into_iter().collect();
@@ -33,7 +53,10 @@ pub fn curves(net: &Net, valid: &Dataset, scores: &Params) -> anyhow::Result<BTr
         for level in levels() {
             let mut pruned = net.snapshot()?;
             Masks::lowest(&alone, level, Scope::PerLayer).apply(&mut pruned)?;
-            curve.push(base - train::validate(&pruned, valid)?.0);
+            curve.push(match cost {
+                Cost::Metric => base - train::validate(&pruned, valid)?.0,
+                Cost::Fidelity => super::recovery::logit_mse(&pruned, valid, &reference)?,
+            });
         }
         out.insert(name.clone(), curve);
     }
@@ -104,6 +127,31 @@ pub fn allocate(curves: &BTreeMap<String, Curve>, sizes: &BTreeMap<String, usize
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::data::synth;
+
+    #[test]
+    fn fidelity_curves_measure_the_logit_change_of_each_tensor_alone() {
+        let config = Config::parse(crate::demo::STUDENT_CONFIG).unwrap();
+        let table = synth::generate(&synth::ShopConfig { users: 20, items: 30, impressions_per_user: 10, ..Default::default() }).unwrap();
+        let manifest = config.manifest(&table).unwrap();
+        let data = Dataset::encode(&config, &manifest, &table).unwrap();
+        let net = Net::new(config.net_spec(manifest), 6).unwrap();
+        let mut scores = net.params().unwrap();
+        scores.values_mut().for_each(|p| p.data.iter_mut().for_each(|v| *v = v.abs()));
+        let curves = curves(&net, &data, &scores, Cost::Fidelity).unwrap();
+        // By hand: mlp.0.weight pruned alone to 50% (the 10th rung), mean squared logit change.
+        let reference = net.predict(&data).unwrap();
+        let alone: Params = [("mlp.0.weight".to_string(), scores["mlp.0.weight"].clone())].into_iter().collect();
+        let mut pruned = net.snapshot().unwrap();
+        Masks::lowest(&alone, 0.5, Scope::PerLayer).apply(&mut pruned).unwrap();
+        let logits = pruned.predict(&data).unwrap();
+        let mse = logits.iter().zip(&reference).map(|(a, b)| f64::from(a - b).powi(2)).sum::<f64>() / logits.len() as f64;
+        assert!((curves["mlp.0.weight"][9] - mse).abs() <= 1e-12 * mse.max(1.0), "{} vs {mse}", curves["mlp.0.weight"][9]);
+        // Pruning a whole tensor moves the logits; nothing pruned would cost nothing.
+        assert!(curves.values().all(|c| c.iter().all(|&v| v >= 0.0)));
+        assert!(curves["mlp.1.weight"][19] > 0.0);
+    }
 
     fn curve(f: impl Fn(f64) -> f64) -> Curve {
         levels().into_iter().map(f).collect()

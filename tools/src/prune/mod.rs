@@ -115,6 +115,8 @@ pub struct PruneSettings {
     /// this power ([`importance::weight_by_reads`]): 0 leaves it alone, negative protects
     /// rarely read rows, positive prunes them harder.
     pub frequency_power: f64,
+    /// `Scope::Sensitivity`: what the sensitivity curves the allocation reads measure.
+    pub allocate_by: allocate::Cost,
 }
 
 impl PruneSettings {
@@ -139,7 +141,7 @@ impl PruneSettings {
     /// `method` in 3 steps of 3 fine-tuning epochs at the config's rate, recovering from the
     /// teacher and keeping the epoch of highest validation metric.
     pub fn defaults(method: Method) -> PruneSettings {
-        PruneSettings { method, steps: 3, finetune_epochs: 3, lr: None, final_epochs: 0, recovery: Recovery::Teacher, recovery_alpha: None, select: Selection::Metric, frequency_power: 0.0 }
+        PruneSettings { method, steps: 3, finetune_epochs: 3, lr: None, final_epochs: 0, recovery: Recovery::Teacher, recovery_alpha: None, select: Selection::Metric, frequency_power: 0.0, allocate_by: allocate::Cost::Metric }
     }
 
     fn check(&self) -> Result<(), PruneError> {
@@ -202,7 +204,7 @@ pub fn run(
             let scores = unpruned_scores.insert(rank(&net, importance)?);
             let allocation = if scope == Scope::Sensitivity {
                 let sizes = scores.iter().filter(|(n, _)| mask::prunable(n)).map(|(n, p)| (n.clone(), p.data.len())).collect();
-                allocate::allocate(&allocate::curves(&net, valid, scores)?, &sizes, sparsity)
+                allocate::allocate(&allocate::curves(&net, valid, scores, settings.allocate_by)?, &sizes, sparsity)
             } else {
                 BTreeMap::new()
             };

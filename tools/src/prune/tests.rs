@@ -307,7 +307,7 @@ fn sensitivity_scope_prunes_each_tensor_to_its_allocation_and_meets_the_target()
     // The allocation is the one allocate::allocate makes from the measured curves.
     let scores = importance::scores(&net, &shop.train, Objective::Labels, &shop.config.train, Importance::Magnitude).unwrap();
     let sizes: BTreeMap<String, usize> = scores.iter().filter(|(n, _)| mask::prunable(n)).map(|(n, p)| (n.clone(), p.data.len())).collect();
-    let curves = allocate::curves(&net, &shop.valid, &scores).unwrap();
+    let curves = allocate::curves(&net, &shop.valid, &scores, allocate::Cost::Metric).unwrap();
     assert_eq!(report.allocation, allocate::allocate(&curves, &sizes, 0.5));
     // It is not the per-layer plan: tensors get different sparsities.
     let distinct: std::collections::BTreeSet<u64> = report.allocation.values().map(|s| (s * 1e6) as u64).collect();
