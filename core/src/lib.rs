@@ -40,6 +40,7 @@ mod mul_sum;
 mod plan;
 mod quant_chain;
 mod quant_dense;
+mod quant_embed;
 mod quantize_linear;
 mod rewrite;
 mod profile;

@@ -56,6 +56,7 @@ impl Plans {
         // No declutter after the fusions: codegen tidies around the fused ops and the plans
         // match tract's fixed points without it (test below), which saves a round at load.
         crate::mul_sum::fuse(&mut typed)?;
+        crate::quant_embed::fuse(&mut typed)?;
         crate::quant_dense::fuse(&mut typed)?;
         crate::quant_chain::fuse(&mut typed)?;
         crate::quantize_linear::fuse(&mut typed)?;
@@ -267,6 +268,7 @@ mod tests {
             let mut reference = typed;
             full(&mut reference);
             crate::mul_sum::fuse(&mut reference).unwrap();
+            crate::quant_embed::fuse(&mut reference).unwrap();
             crate::quant_dense::fuse(&mut reference).unwrap();
             crate::quant_chain::fuse(&mut reference).unwrap();
             crate::quantize_linear::fuse(&mut reference).unwrap();

@@ -301,9 +301,20 @@ fn find(model: &TypedModel) -> TractResult<Option<(QuantDense, OutletId, usize)>
 
 /// The chain starting at `node` when it is an int8 product dram can fuse.
 fn chain_from(model: &TypedModel, node: &TypedNode) -> TractResult<Option<(QuantDense, OutletId, usize)>> {
-    let Some(einsum) = node.op_as::<EinSum>() else { return Ok(None) };
-    let Some(weights) = integer_weights(model, node, einsum)? else { return Ok(None) };
-    let outputs = weights.outputs;
+    // The product is an integer `EinSum`, or dram's product over folded embeddings.
+    let weights = match (node.op_as::<EinSum>(), node.op_as::<crate::quant_embed::EmbedProduct>()) {
+        (Some(einsum), _) => match integer_weights(model, node, einsum)? {
+            Some(weights) => Some(weights),
+            None => return Ok(None),
+        },
+        (_, Some(_)) => None,
+        _ => return Ok(None),
+    };
+    let outputs = match (&weights, node.op_as::<crate::quant_embed::EmbedProduct>()) {
+        (Some(w), _) => w.outputs,
+        (None, Some(embed)) => embed.outputs,
+        (None, None) => return Ok(None),
+    };
     let mut last = node.id;
     let mut bias = vec![0i32; outputs];
     if let Some((next, values)) = const_bin_op::<Add, i32>(model, last, outputs)? {
@@ -337,20 +348,20 @@ fn chain_from(model: &TypedModel, node: &TypedNode) -> TractResult<Option<(Quant
         }
     }
     // Laid out only now: `find` meets every product again after its epilogue was fused.
-    let product = weights.fits().then(|| weights.product()).transpose()?;
+    let product = weights.as_ref().filter(|w| w.fits()).map(IntegerWeights::product).transpose()?;
     let input = if product.is_some() { node.inputs[0] } else { node.id.into() };
     let op = QuantDense { product, bias, scale, relu, requant };
     Ok(Some((op, input, last)))
 }
 
 /// The constant int8 weights of a `MatMulInteger`-style product, as the einsum holds them.
-struct IntegerWeights {
+pub(crate) struct IntegerWeights {
     tensor: Arc<Tensor>,
     /// Where the summed axis and (when there is more than one output) the output axis sit.
     k_axis: usize,
     n_axis: Option<usize>,
     inputs: usize,
-    outputs: usize,
+    pub(crate) outputs: usize,
 }
 
 impl IntegerWeights {
@@ -360,20 +371,24 @@ impl IntegerWeights {
     }
 
     fn product(&self) -> TractResult<Product> {
-        let data = self.tensor.try_as_plain_ram()?;
-        let data = data.as_slice::<i8>()?;
-        let (inputs, outputs) = (self.inputs, self.outputs);
-        Ok(Product::new(inputs, outputs, |k, m| match self.n_axis {
+        Ok(Product::new(self.inputs, self.outputs, |k, m| self.at(k, m)))
+    }
+
+    /// The weight from input `k` to output `m`.
+    pub(crate) fn at(&self, k: usize, m: usize) -> i8 {
+        let Ok(data) = self.tensor.try_as_plain_ram() else { return 0 };
+        let Ok(data) = data.as_slice::<i8>() else { return 0 };
+        match self.n_axis {
             None => data[k],
-            Some(n) if n > self.k_axis => data[k * outputs + m],
-            Some(_) => data[m * inputs + k],
-        }))
+            Some(n) if n > self.k_axis => data[k * self.outputs + m],
+            Some(_) => data[m * self.inputs + k],
+        }
     }
 }
 
 /// For a `MatMulInteger`-style `EinSum` (`[rows, k] x const weights`, no zero points, unit
 /// scales, zero bias): its weights.
-fn integer_weights(model: &TypedModel, node: &TypedNode, einsum: &EinSum) -> TractResult<Option<IntegerWeights>> {
+pub(crate) fn integer_weights(model: &TypedModel, node: &TypedNode, einsum: &EinSum) -> TractResult<Option<IntegerWeights>> {
     if einsum.q_params.is_none() || einsum.operating_dt != i32::datum_type() || node.inputs.len() != 9 {
         return Ok(None);
     }

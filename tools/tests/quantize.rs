@@ -88,6 +88,10 @@ fn int8_cpu_export_matches_simulation_keeps_ranking_and_uses_integer_kernels() {
     let fused = ops.iter().filter(|op| matches!(**op, "DramQuantDense" | "DramQuantEpilogue")).count();
     assert_eq!(fused, t.spec.layers().len(), "{ops:?}");
     assert!(!ops.contains(&"Cast"), "{ops:?}");
+    // (e) the first layer's embedding tables are folded into it (core/src/quant_embed.rs): no
+    // `Concat` is left, and the only `Gather`s are the history's (a float table for pooling).
+    assert_eq!(ops.iter().filter(|op| **op == "DramEmbedProduct").count(), 1, "{ops:?}");
+    assert!(!ops.iter().any(|op| op.contains("Concat")), "{ops:?}");
 }
 
 /// `(node name, op info)` of every matrix product in tract's optimised plan.

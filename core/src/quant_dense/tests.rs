@@ -172,11 +172,11 @@ pub(crate) fn two_layer_model(pieces: &[usize], hidden: usize, zero_point: Optio
     ModelProto { ir_version: 8, opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 17 }], graph: Some(graph), ..Default::default() }
 }
 
-fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) -> NodeProto {
+pub(crate) fn node(op: &str, inputs: &[&str], output: &str, attribute: Vec<AttributeProto>) -> NodeProto {
     NodeProto { op_type: op.into(), name: output.into(), input: inputs.iter().map(|s| s.to_string()).collect(), output: vec![output.into()], attribute, ..Default::default() }
 }
 
-fn value_info(name: &str, dt: DataType, dims: &[Option<usize>]) -> ValueInfoProto {
+pub(crate) fn value_info(name: &str, dt: DataType, dims: &[Option<usize>]) -> ValueInfoProto {
     let dim = dims
         .iter()
         .map(|d| Dimension {
@@ -191,19 +191,19 @@ fn value_info(name: &str, dt: DataType, dims: &[Option<usize>]) -> ValueInfoProt
     ValueInfoProto { name: name.into(), r#type: Some(TypeProto { value: Some(type_proto::Value::TensorType(tensor)), ..Default::default() }), ..Default::default() }
 }
 
-fn tensor(name: &str, dt: DataType, dims: &[usize], raw: Vec<u8>) -> TensorProto {
+pub(crate) fn tensor(name: &str, dt: DataType, dims: &[usize], raw: Vec<u8>) -> TensorProto {
     TensorProto { name: name.into(), data_type: dt as i32, dims: dims.iter().map(|d| *d as i64).collect(), raw_data: raw, ..Default::default() }
 }
 
-fn int8(name: &str, dims: &[usize], v: &[i8]) -> TensorProto {
+pub(crate) fn int8(name: &str, dims: &[usize], v: &[i8]) -> TensorProto {
     tensor(name, DataType::Int8, dims, v.iter().map(|x| *x as u8).collect())
 }
 
-fn int32(name: &str, dims: &[usize], v: &[i32]) -> TensorProto {
+pub(crate) fn int32(name: &str, dims: &[usize], v: &[i32]) -> TensorProto {
     tensor(name, DataType::Int32, dims, v.iter().flat_map(|x| x.to_le_bytes()).collect())
 }
 
-fn float(name: &str, dims: &[usize], v: &[f32]) -> TensorProto {
+pub(crate) fn float(name: &str, dims: &[usize], v: &[f32]) -> TensorProto {
     tensor(name, DataType::Float, dims, v.iter().flat_map(|x| x.to_le_bytes()).collect())
 }
 
