@@ -121,10 +121,29 @@ pub(crate) fn assert_same_outputs(unfused: TypedModel, fused: TypedModel, pieces
 /// an input zero point.
 pub(crate) fn two_layer_model(pieces: &[usize], hidden: usize, zero_point: Option<i8>) -> ModelProto {
     let k: usize = pieces.iter().sum();
+    let (inits, layers) = two_int8_layers(k, hidden, 1e-3, zero_point);
+    let names: Vec<String> = (0..pieces.len()).map(|p| format!("x{p}")).collect();
+    let mut nodes = vec![];
+    if pieces.len() > 1 {
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        nodes.push(node("Concat", &refs, "x", vec![AttributeProto { name: "axis".into(), r#type: 2, i: 1, ..Default::default() }]));
+    }
+    nodes.extend(layers);
+    let inputs = if pieces.len() > 1 {
+        names.iter().zip(pieces).map(|(n, k)| value_info(n, DataType::Int8, &[None, Some(*k)])).collect()
+    } else {
+        vec![value_info("x", DataType::Int8, &[None, Some(k)])]
+    };
+    int8_model(nodes, inits, inputs)
+}
+
+/// The initializers and nodes of two int8 layers as dram's `cpu` export writes them, from the
+/// int8 value `x` (`[N, k]`) to the score `y`; `scale` sets the first layer's output scale.
+pub(crate) fn two_int8_layers(k: usize, hidden: usize, scale: f32, zero_point: Option<i8>) -> (Vec<TensorProto>, Vec<NodeProto>) {
     let w1: Vec<i8> = (0..k * hidden).map(|i| ((i * 29 + 3) % 255) as i32 - 127).map(|v| v as i8).collect();
     let w2: Vec<i8> = (0..hidden).map(|i| ((i * 53 + 7) % 255) as i32 - 127).map(|v| v as i8).collect();
     let b1: Vec<i32> = (0..hidden).map(|i| (i as i32 - 3) * 97).collect();
-    let s1: Vec<f32> = (0..hidden).map(|i| 1e-3 * (1.0 + i as f32 / 7.0)).collect();
+    let s1: Vec<f32> = (0..hidden).map(|i| scale * (1.0 + i as f32 / 7.0)).collect();
     let mut inits = vec![
         int8("w1", &[k, hidden], &w1),
         int8("w2", &[hidden, 1], &w2),
@@ -140,35 +159,26 @@ pub(crate) fn two_layer_model(pieces: &[usize], hidden: usize, zero_point: Optio
         inits.push(int8("x_zero", &[], &[zp]));
         first.push("x_zero");
     }
-    let names: Vec<String> = (0..pieces.len()).map(|p| format!("x{p}")).collect();
-    let mut nodes = vec![];
-    if pieces.len() > 1 {
-        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-        nodes.push(node("Concat", &refs, "x", vec![AttributeProto { name: "axis".into(), r#type: 2, i: 1, ..Default::default() }]));
-    }
-    nodes.extend([
+    let to_float = || vec![AttributeProto { name: "to".into(), r#type: 2, i: DataType::Float as i64, ..Default::default() }];
+    let nodes = vec![
         node("MatMulInteger", &first, "p1", vec![]),
         node("Add", &["p1", "b1"], "a1", vec![]),
-        node("Cast", &["a1"], "c1", vec![AttributeProto { name: "to".into(), r#type: 2, i: DataType::Float as i64, ..Default::default() }]),
+        node("Cast", &["a1"], "c1", to_float()),
         node("Mul", &["c1", "s1"], "m1", vec![]),
         node("Relu", &["m1"], "r1", vec![]),
         node("QuantizeLinear", &["r1", "q_scale", "q_zero"], "h", vec![]),
         node("MatMulInteger", &["h", "w2"], "p2", vec![]),
         node("Add", &["p2", "b2"], "a2", vec![]),
-        node("Cast", &["a2"], "c2", vec![AttributeProto { name: "to".into(), r#type: 2, i: DataType::Float as i64, ..Default::default() }]),
+        node("Cast", &["a2"], "c2", to_float()),
         node("Mul", &["c2", "s2"], "y", vec![]),
-    ]);
-    let graph = GraphProto {
-        node: nodes,
-        initializer: inits,
-        input: if pieces.len() > 1 {
-            names.iter().zip(pieces).map(|(n, k)| value_info(n, DataType::Int8, &[None, Some(*k)])).collect()
-        } else {
-            vec![value_info("x", DataType::Int8, &[None, Some(k)])]
-        },
-        output: vec![value_info("y", DataType::Float, &[None, Some(1)])],
-        ..Default::default()
-    };
+    ];
+    (inits, nodes)
+}
+
+/// An opset-17 model of `nodes` whose output is `y: f32[N, 1]`.
+pub(crate) fn int8_model(nodes: Vec<NodeProto>, initializer: Vec<TensorProto>, input: Vec<ValueInfoProto>) -> ModelProto {
+    let output = vec![value_info("y", DataType::Float, &[None, Some(1)])];
+    let graph = GraphProto { node: nodes, initializer, input, output, ..Default::default() };
     ModelProto { ir_version: 8, opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 17 }], graph: Some(graph), ..Default::default() }
 }
 

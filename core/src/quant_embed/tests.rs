@@ -1,9 +1,9 @@
 //! Folded embeddings against hand-computed sums and against tract running the unfused graph.
 
 use super::*;
-use crate::quant_dense::tests::{float, int32, int8, node, value_info};
+use crate::quant_dense::tests::{int8, int8_model, node, two_int8_layers, value_info};
 use tract_onnx::pb::tensor_proto::DataType;
-use tract_onnx::pb::{AttributeProto, GraphProto, ModelProto, OperatorSetIdProto};
+use tract_onnx::pb::{AttributeProto, ModelProto};
 use tract_onnx::tract_core::optim::Optimizer;
 
 #[test]
@@ -47,46 +47,21 @@ fn embedding_model(hidden: usize) -> ModelProto {
     let k = wa + wd + wb + 1;
     let ta: Vec<i8> = (0..6 * wa).map(|i| ((i * 37 + 5) % 255) as i32 - 127).map(|v| v as i8).collect();
     let tb: Vec<i8> = (0..4 * wb).map(|i| ((i * 59 + 1) % 255) as i32 - 127).map(|v| v as i8).collect();
-    let w1: Vec<i8> = (0..k * hidden).map(|i| ((i * 29 + 3) % 255) as i32 - 127).map(|v| v as i8).collect();
-    let w2: Vec<i8> = (0..hidden).map(|i| ((i * 53 + 7) % 255) as i32 - 127).map(|v| v as i8).collect();
-    let b1: Vec<i32> = (0..hidden).map(|i| (i as i32 - 3) * 97).collect();
-    let s1: Vec<f32> = (0..hidden).map(|i| 1e-4 * (1.0 + i as f32 / 7.0)).collect();
-    let inits = vec![
-        int8("ta", &[6, wa], &ta),
-        int8("tb", &[4, wb], &tb),
-        int8("w1", &[k, hidden], &w1),
-        int8("w2", &[hidden, 1], &w2),
-        int32("b1", &[hidden], &b1),
-        int32("b2", &[1], &[-411]),
-        float("s1", &[hidden], &s1),
-        float("s2", &[1], &[2.5e-3]),
-        float("q_scale", &[], &[0.05]),
-        int8("q_zero", &[], &[0]),
-    ];
-    let to_float = || vec![AttributeProto { name: "to".into(), r#type: 2, i: DataType::Float as i64, ..Default::default() }];
-    let nodes = vec![
+    let (mut inits, layers) = two_int8_layers(k, hidden, 1e-4, None);
+    inits.extend([int8("ta", &[6, wa], &ta), int8("tb", &[4, wb], &tb)]);
+    let mut nodes = vec![
         node("Gather", &["ta", "ia"], "ga", vec![]),
         node("Gather", &["tb", "ib"], "gb", vec![]),
         node("Concat", &["ga", "xd", "gb", "xa"], "x", vec![AttributeProto { name: "axis".into(), r#type: 2, i: 1, ..Default::default() }]),
-        node("MatMulInteger", &["x", "w1"], "p1", vec![]),
-        node("Add", &["p1", "b1"], "a1", vec![]),
-        node("Cast", &["a1"], "c1", to_float()),
-        node("Mul", &["c1", "s1"], "m1", vec![]),
-        node("Relu", &["m1"], "r1", vec![]),
-        node("QuantizeLinear", &["r1", "q_scale", "q_zero"], "h", vec![]),
-        node("MatMulInteger", &["h", "w2"], "p2", vec![]),
-        node("Add", &["p2", "b2"], "a2", vec![]),
-        node("Cast", &["a2"], "c2", to_float()),
-        node("Mul", &["c2", "s2"], "y", vec![]),
     ];
-    let graph = GraphProto {
-        node: nodes,
-        initializer: inits,
-        input: vec![value_info("ia", DataType::Int64, &[None]), value_info("xd", DataType::Int8, &[None, Some(wd)]), value_info("ib", DataType::Int64, &[None]), value_info("xa", DataType::Int8, &[None, Some(1)])],
-        output: vec![value_info("y", DataType::Float, &[None, Some(1)])],
-        ..Default::default()
-    };
-    ModelProto { ir_version: 8, opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 17 }], graph: Some(graph), ..Default::default() }
+    nodes.extend(layers);
+    let inputs = vec![
+        value_info("ia", DataType::Int64, &[None]),
+        value_info("xd", DataType::Int8, &[None, Some(wd)]),
+        value_info("ib", DataType::Int64, &[None]),
+        value_info("xa", DataType::Int8, &[None, Some(1)]),
+    ];
+    int8_model(nodes, inits, inputs)
 }
 
 fn scores(model: TypedModel, ia: &[i64], xd: &[i8], ib: &[i64]) -> TractResult<Vec<f32>> {
