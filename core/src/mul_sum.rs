@@ -126,6 +126,10 @@ pub(crate) fn mul_sum(a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &[usize]
     let n = dims[3];
     for i0 in 0..dims[0] {
         for i1 in 0..dims[1] {
+            let (pa, pb, po) = (i0 * sa[0] + i1 * sa[1], i0 * sb[0] + i1 * sb[1], i0 * so[0] + i1 * so[1]);
+            if contiguous_rows(&mut out, a, b, (pa, pb, po), (sa, sb, so), dims[2], n) {
+                continue;
+            }
             for i2 in 0..dims[2] {
                 let pa = i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
                 let pb = i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
@@ -149,6 +153,34 @@ pub(crate) fn mul_sum(a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &[usize]
         }
     }
     out
+}
+
+/// The two pooling layouts of a ranker, where `a`'s `rows` rows of `n` are contiguous: the
+/// attention logits (`a[rows, n] . b[n]`, one dot per row) and the weighted sum (`sum_r
+/// b[r] * a[r, n]`), as slice loops with no offset arithmetic per row (the generic loop's
+/// per-row offsets cost more than the dot products of 4 or 8 values). Same arithmetic, in the
+/// same order, as the generic loop. Returns false for any other layout.
+#[allow(clippy::type_complexity)]
+fn contiguous_rows(out: &mut [f32], a: &[f32], b: &[f32], (pa, pb, po): (usize, usize, usize), (sa, sb, so): ([usize; MAX_RANK], [usize; MAX_RANK], [usize; MAX_RANK]), rows: usize, n: usize) -> bool {
+    if sa[3] != 1 || sa[2] != n || n == 0 {
+        return false;
+    }
+    let a_rows = a[pa..pa + rows * n].chunks_exact(n);
+    match (sb[3], so[3], sb[2], so[2]) {
+        // b's row broadcast over the rows; one output per row.
+        (1, 0, 0, 1) => {
+            let b_row = &b[pb..pb + n];
+            out[po..po + rows].iter_mut().zip(a_rows).for_each(|(o, a_row)| *o += dot(a_row, b_row));
+            true
+        }
+        // One weight per row; one output row summed over the rows.
+        (0, 1, 1, 0) => {
+            let (weights, out_row) = (&b[pb..pb + rows], &mut out[po..po + n]);
+            a_rows.zip(weights).for_each(|(a_row, &w)| axpy(out_row, w, a_row));
+            true
+        }
+        _ => false,
+    }
 }
 
 fn dot(x: &[f32], y: &[f32]) -> f32 {
