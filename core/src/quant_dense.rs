@@ -371,18 +371,25 @@ impl IntegerWeights {
     }
 
     fn product(&self) -> TractResult<Product> {
-        Ok(Product::new(self.inputs, self.outputs, |k, m| self.at(k, m)))
+        let w = self.matrix()?;
+        Ok(Product::new(self.inputs, self.outputs, |k, m| w[k * self.outputs + m]))
     }
 
-    /// The weight from input `k` to output `m`.
-    pub(crate) fn at(&self, k: usize, m: usize) -> i8 {
-        let Ok(data) = self.tensor.try_as_plain_ram() else { return 0 };
-        let Ok(data) = data.as_slice::<i8>() else { return 0 };
-        match self.n_axis {
-            None => data[k],
-            Some(n) if n > self.k_axis => data[k * self.outputs + m],
-            Some(_) => data[m * self.inputs + k],
-        }
+    /// The weights as `[inputs, outputs]` (input-major), whatever their layout in the graph.
+    pub(crate) fn matrix(&self) -> TractResult<Vec<i8>> {
+        let data = self.tensor.try_as_plain_ram()?;
+        let data = data.as_slice::<i8>()?;
+        let (inputs, outputs) = (self.inputs, self.outputs);
+        Ok((0..inputs * outputs)
+            .map(|i| {
+                let (k, m) = (i / outputs, i % outputs);
+                match self.n_axis {
+                    None => data[k],
+                    Some(n) if n > self.k_axis => data[k * outputs + m],
+                    Some(_) => data[m * inputs + k],
+                }
+            })
+            .collect())
     }
 }
 

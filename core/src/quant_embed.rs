@@ -224,6 +224,9 @@ fn fold(model: &TypedModel, node: &TypedNode, einsum: &EinSum) -> TractResult<Op
         return Ok(None);
     }
     let outputs = weights.outputs;
+    // Read once: tables fold every row against these weights.
+    let matrix = weights.matrix()?;
+    let w = |k: usize, m: usize| matrix[k * outputs + m];
     let (mut tables, mut table_inputs) = (vec![], vec![]);
     let (mut direct, mut direct_inputs) = (vec![], vec![]);
     let mut column = 0;
@@ -233,17 +236,17 @@ fn fold(model: &TypedModel, node: &TypedNode, einsum: &EinSum) -> TractResult<Op
             Some((table, indices)) => {
                 let data = table.try_as_plain_ram()?;
                 let start = column;
-                tables.push(FoldedTable::new(data.as_slice::<i8>()?, width, outputs, |c, m| weights.at(start + c, m)));
+                tables.push(FoldedTable::new(data.as_slice::<i8>()?, width, outputs, |c, m| w(start + c, m)));
                 table_inputs.push(indices);
             }
             None if width == 1 && model.outlet_fact(*piece)?.datum_type == i8::datum_type() => {
                 let start = column;
-                tables.push(FoldedTable::of_values(outputs, |m| weights.at(start, m)));
+                tables.push(FoldedTable::of_values(outputs, |m| w(start, m)));
                 table_inputs.push(*piece);
             }
             None => {
                 let start = column;
-                direct.push(Product::new(width, outputs, |k, m| weights.at(start + k, m)));
+                direct.push(Product::new(width, outputs, |k, m| w(start + k, m)));
                 direct_inputs.push(*piece);
             }
         }
