@@ -44,6 +44,82 @@ struct DataArgs {
     log: Option<PathBuf>,
 }
 
+/// Options of `prune` (boxed in [`Command`]: they outweigh every other command's).
+#[derive(clap::Args)]
+struct PruneArgs {
+    #[command(flatten)]
+    data: DataArgs,
+    /// Checkpoint of the trained network to prune.
+    #[arg(long)]
+    student: PathBuf,
+    /// Teacher model file to distil from while fine-tuning (else labels only).
+    #[arg(long, conflicts_with = "teacher_column")]
+    teacher: Option<PathBuf>,
+    /// Data column holding precomputed teacher logits (comma-separated columns, one per class).
+    #[arg(long)]
+    teacher_column: Option<String>,
+    /// `structured` or `magnitude`.
+    #[arg(long, default_value = "structured")]
+    method: String,
+    /// Structured: fraction of parameters kept.
+    #[arg(long, default_value_t = 0.5)]
+    keep: f64,
+    /// Structured: unit ranking, `activation` or `weight`.
+    #[arg(long, default_value = "activation")]
+    saliency: String,
+    /// Magnitude: fraction of weights zeroed.
+    #[arg(long, default_value_t = 0.5)]
+    sparsity: f64,
+    /// Magnitude: `per_layer` (every tensor to the target), `global` (one threshold) or
+    /// `sensitivity` (per-tensor targets from each tensor's measured validation drop).
+    #[arg(long, default_value = "per_layer")]
+    scope: String,
+    /// Magnitude: how weights are ranked, `magnitude` (|w|) or `fisher` (estimated loss
+    /// increase when zeroed: squared gradients of the fine-tuning objective times w^2).
+    #[arg(long, default_value = "magnitude")]
+    importance: String,
+    /// Pruning steps of the gradual schedule.
+    #[arg(long, default_value_t = 3)]
+    steps: usize,
+    /// Fine-tuning epochs after each step.
+    #[arg(long, default_value_t = 3)]
+    finetune_epochs: usize,
+    /// Fine-tuning peak learning rate (default: the config's).
+    #[arg(long)]
+    lr: Option<f64>,
+    /// Extra fine-tuning epochs after the last step, at the final sparsity.
+    #[arg(long, default_value_t = 0)]
+    final_epochs: usize,
+    /// Whose logits fine-tuning distils from: `teacher`, `self` (the unpruned student's
+    /// own) or `both` (their mean); `self` and `both` need --teacher or --teacher-column,
+    /// whose logits still rank weights.
+    #[arg(long, default_value = "teacher")]
+    recovery: String,
+    /// Hard-label weight while fine-tuning (default: the config's distillation alpha);
+    /// 0 follows the recovery logits only.
+    #[arg(long)]
+    recovery_alpha: Option<f64>,
+    /// Which fine-tuning epoch is kept: `metric` (highest validation metric) or `fidelity`
+    /// (validation logits closest to the unpruned student's).
+    #[arg(long, default_value = "metric")]
+    select: String,
+    /// Seed of fine-tuning's batch order and the Fisher pass (default: the config's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Magnitude: multiply table weights' importance by their row's training reads to this
+    /// power: negative protects rare rows (items newer than training), positive prunes them
+    /// harder; 0 leaves the ranking alone.
+    #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+    frequency_power: f64,
+    /// `--scope sensitivity`: what each tensor's sensitivity curve measures, `metric`
+    /// (validation metric drop) or `fidelity` (mean squared change of the validation logits).
+    #[arg(long, default_value = "metric")]
+    allocate_by: String,
+    /// Write the pruning report (JSON) here.
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
 /// Options of `finetune-text-teacher` (see `dram_tools::text::finetune::FinetuneOptions`).
 #[derive(clap::Args)]
 struct FinetuneArgs {
@@ -150,79 +226,7 @@ enum Command {
     },
     /// Prune a trained checkpoint (structured: fewer hidden units and embedding dimensions, a
     /// smaller file; magnitude: zeroed weights, same file size), distilling after each step.
-    Prune {
-        #[command(flatten)]
-        data: DataArgs,
-        /// Checkpoint of the trained network to prune.
-        #[arg(long)]
-        student: PathBuf,
-        /// Teacher model file to distil from while fine-tuning (else labels only).
-        #[arg(long, conflicts_with = "teacher_column")]
-        teacher: Option<PathBuf>,
-        /// Data column holding precomputed teacher logits (comma-separated columns, one per class).
-        #[arg(long)]
-        teacher_column: Option<String>,
-        /// `structured` or `magnitude`.
-        #[arg(long, default_value = "structured")]
-        method: String,
-        /// Structured: fraction of parameters kept.
-        #[arg(long, default_value_t = 0.5)]
-        keep: f64,
-        /// Structured: unit ranking, `activation` or `weight`.
-        #[arg(long, default_value = "activation")]
-        saliency: String,
-        /// Magnitude: fraction of weights zeroed.
-        #[arg(long, default_value_t = 0.5)]
-        sparsity: f64,
-        /// Magnitude: `per_layer` (every tensor to the target), `global` (one threshold) or
-        /// `sensitivity` (per-tensor targets from each tensor's measured validation drop).
-        #[arg(long, default_value = "per_layer")]
-        scope: String,
-        /// Magnitude: how weights are ranked, `magnitude` (|w|) or `fisher` (estimated loss
-        /// increase when zeroed: squared gradients of the fine-tuning objective times w^2).
-        #[arg(long, default_value = "magnitude")]
-        importance: String,
-        /// Pruning steps of the gradual schedule.
-        #[arg(long, default_value_t = 3)]
-        steps: usize,
-        /// Fine-tuning epochs after each step.
-        #[arg(long, default_value_t = 3)]
-        finetune_epochs: usize,
-        /// Fine-tuning peak learning rate (default: the config's).
-        #[arg(long)]
-        lr: Option<f64>,
-        /// Extra fine-tuning epochs after the last step, at the final sparsity.
-        #[arg(long, default_value_t = 0)]
-        final_epochs: usize,
-        /// Whose logits fine-tuning distils from: `teacher`, `self` (the unpruned student's
-        /// own) or `both` (their mean); `self` and `both` need --teacher or --teacher-column,
-        /// whose logits still rank weights.
-        #[arg(long, default_value = "teacher")]
-        recovery: String,
-        /// Hard-label weight while fine-tuning (default: the config's distillation alpha);
-        /// 0 follows the recovery logits only.
-        #[arg(long)]
-        recovery_alpha: Option<f64>,
-        /// Which fine-tuning epoch is kept: `metric` (highest validation metric) or `fidelity`
-        /// (validation logits closest to the unpruned student's).
-        #[arg(long, default_value = "metric")]
-        select: String,
-        /// Seed of fine-tuning's batch order and the Fisher pass (default: the config's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Magnitude: multiply table weights' importance by their row's training reads to this
-        /// power: negative protects rare rows (items newer than training), positive prunes them
-        /// harder; 0 leaves the ranking alone.
-        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
-        frequency_power: f64,
-        /// `--scope sensitivity`: what each tensor's sensitivity curve measures, `metric`
-        /// (validation metric drop) or `fidelity` (mean squared change of the validation logits).
-        #[arg(long, default_value = "metric")]
-        allocate_by: String,
-        /// Write the pruning report (JSON) here.
-        #[arg(long)]
-        report: Option<PathBuf>,
-    },
+    Prune(Box<PruneArgs>),
     /// Export a checkpoint as a model file (ONNX with its manifest) for a deployment profile:
     /// cpu (fp32, or int8 with --int8), npu (int8 QDQ, static shapes), coreml (fp16 or int8
     /// weight-only, static shapes).
@@ -412,7 +416,8 @@ fn main() -> Result<()> {
             }
             fit(&data, teacher.as_deref(), teacher_column.as_deref())
         }
-        Command::Prune { data, student, teacher, teacher_column, method, keep, saliency, sparsity, scope, importance, steps, finetune_epochs, lr, final_epochs, recovery, recovery_alpha, select, seed, frequency_power, allocate_by, report } => {
+        Command::Prune(args) => {
+            let PruneArgs { data, student, teacher, teacher_column, method, keep, saliency, sparsity, scope, importance, steps, finetune_epochs, lr, final_epochs, recovery, recovery_alpha, select, seed, frequency_power, allocate_by, report } = *args;
             let method = match method.as_str() {
                 "structured" => prune::Method::Structured { keep, saliency: by_name("saliency", &saliency, "activation or weight")? },
                 "magnitude" => prune::Method::Magnitude {
