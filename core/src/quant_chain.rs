@@ -59,7 +59,6 @@ impl QuantChain {
             Some(_) => self.rows(x, view.as_slice_mut::<i8>()?, |l, sums, out| l.write_i8(sums, out)),
             None => self.rows(x, view.as_slice_mut::<f32>()?, |l, sums, out| l.write_f32(sums, out)),
         }
-        drop(view);
         Ok(y)
     }
 

@@ -166,7 +166,6 @@ impl QuantDense {
             Some(_) => self.write_i8(sums, view.as_slice_mut::<i8>()?),
             None => self.write_f32(sums, view.as_slice_mut::<f32>()?),
         }
-        drop(view);
         Ok(y)
     }
 

@@ -220,7 +220,7 @@ fn find(model: &TypedModel) -> TractResult<Option<(EmbedProduct, Vec<OutletId>, 
 fn fold(model: &TypedModel, node: &TypedNode, einsum: &EinSum) -> TractResult<Option<(EmbedProduct, Vec<OutletId>)>> {
     let Some(weights) = integer_weights(model, node, einsum)? else { return Ok(None) };
     let concat = model.node(node.inputs[0].node);
-    if !concat.op_as::<TypedConcat>().is_some_and(|c| c.axis == 1) || !crate::rewrite::read_once(model, node.inputs[0])? {
+    if concat.op_as::<TypedConcat>().is_none_or(|c| c.axis != 1) || !crate::rewrite::read_once(model, node.inputs[0])? {
         return Ok(None);
     }
     let outputs = weights.outputs;
@@ -263,7 +263,7 @@ fn fold(model: &TypedModel, node: &TypedNode, einsum: &EinSum) -> TractResult<Op
 /// axis 0 that nothing else reads, and small enough to fold: the table and the indices.
 fn foldable_table(model: &TypedModel, piece: OutletId, outputs: usize) -> TractResult<Option<(Arc<Tensor>, OutletId)>> {
     let gather = model.node(piece.node);
-    if !gather.op_as::<Gather>().is_some_and(|g| g.axis == 0) || !crate::rewrite::read_once(model, piece)? {
+    if gather.op_as::<Gather>().is_none_or(|g| g.axis != 0) || !crate::rewrite::read_once(model, piece)? {
         return Ok(None);
     }
     let Some(table) = model.outlet_fact(gather.inputs[0])?.konst.clone() else { return Ok(None) };
