@@ -4,7 +4,8 @@
 # steps applied with CARGO_PROFILE_RELEASE_* variables (so no Cargo.toml changes). Writes
 # bench/size.json (read by scripts/bench.sh) and prints a table; docs/size.md discusses it.
 # Each step rebuilds tract from scratch in target/size: ~17 min per step on 2 busy cores.
-# SIZE_STEPS="0 1" runs only those steps (indices into the list below).
+# SIZE_STEPS="0 1" runs only those steps (indices into the list below); a step may add cargo
+# arguments (features) as a third field.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=target/size
@@ -13,6 +14,7 @@ steps=(
     "release (opt-level 3, 16 codegen units, unwind)|"
     "+ fat LTO, codegen-units = 1, opt-level = z|CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_OPT_LEVEL=z"
     "+ panic = abort (Rust binary only: the C library must catch panics)|CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort"
+    "fat LTO, z, without the tract-onnx fallback (dram's operator set only)|CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_OPT_LEVEL=z|--no-default-features"
 )
 stripped_size() {
     local copy
@@ -26,19 +28,33 @@ sep=""
 for index in ${SIZE_STEPS:-${!steps[@]}}; do
     entry=${steps[$index]}
     name=${entry%%|*}
-    vars=${entry#*|}
+    rest=${entry#*|}
+    vars=${rest%%|*}
+    # An optional third field: cargo arguments (features) for both builds.
+    args=""
+    [[ $rest == *"|"* ]] && args=${rest#*|}
     echo "== $name" >&2
     c_size=null
     if [[ $vars != *PANIC=abort* ]]; then
-        env $vars nice -n 10 cargo build --release -p dram-c --target-dir $target >&2
+        env $vars nice -n 10 cargo build --release -p dram-c $args --target-dir $target >&2
         c_size=$(stripped_size $target/release/libdram.so)
     fi
-    env $vars nice -n 10 cargo build --release --manifest-path bench/size-probe/Cargo.toml --target-dir $target >&2
+    env $vars nice -n 10 cargo build --release --manifest-path bench/size-probe/Cargo.toml $args --target-dir $target >&2
     $target/release/dram-size-probe $model >/dev/null
     bin_size=$(stripped_size $target/release/dram-size-probe)
     printf '%-70s C library %10s B   Rust binary %10s B\n' "$name" "$c_size" "$bin_size"
-    json+="$sep{\"step\": \"$name\", \"env\": \"$vars\", \"c_library\": $c_size, \"rust_binary\": $bin_size}"
+    json+="$sep{\"step\": \"$name\", \"env\": \"$vars $args\", \"c_library\": $c_size, \"rust_binary\": $bin_size}"
     sep=", "
 done
-echo "$json]}" > bench/size.json
+# A partial run (SIZE_STEPS) replaces only its own steps in an existing bench/size.json.
+echo "$json]}" | python3 -c '
+import json, os, sys
+new = json.load(sys.stdin)
+path = "bench/size.json"
+old = json.load(open(path)) if os.path.exists(path) else {"steps": []}
+order = [s["step"] for s in old["steps"]] + [s["step"] for s in new["steps"] if s["step"] not in [o["step"] for o in old["steps"]]]
+steps = {s["step"]: s for s in old["steps"] + new["steps"]}
+new["steps"] = [steps[name] for name in order]
+json.dump(new, open(path, "w"))
+'
 echo "wrote bench/size.json" >&2

@@ -184,7 +184,7 @@ pub(crate) fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
 fn build(proto: &ModelProto) -> Result<Session> {
     let (typed, direct) = match crate::import::translate(proto) {
         Ok(typed) => (typed, true),
-        Err(_) => (through_tract_onnx(proto)?, false),
+        Err(unsupported) => (through_tract_onnx(proto, unsupported)?, false),
     };
     let passes = if direct { Declutter::AxesOnly } else { Declutter::Full };
     let plans = Plans::new(typed, passes).map_err(Error::runtime)?;
@@ -195,7 +195,8 @@ fn build(proto: &ModelProto) -> Result<Session> {
 }
 
 /// Any ONNX graph tract reads: tract-onnx's inference model, analysed into a typed one.
-fn through_tract_onnx(proto: &ModelProto) -> Result<TypedModel> {
+#[cfg(feature = "onnx-fallback")]
+fn through_tract_onnx(proto: &ModelProto, _: crate::import::Unsupported) -> Result<TypedModel> {
     // tract's ONNX operator registry (a map of ~200 builders) is built once per process.
     static ONNX: OnceLock<tract_onnx::Onnx> = OnceLock::new();
     let model = ONNX
@@ -203,6 +204,13 @@ fn through_tract_onnx(proto: &ModelProto) -> Result<TypedModel> {
         .model_for_proto_model(proto)
         .map_err(|e| Error::NotOnnx { reason: format!("{e:#}") })?;
     model.into_typed().map_err(Error::runtime)
+}
+
+/// Without the `onnx-fallback` feature a graph outside dram's operator set is refused, with
+/// what the direct import could not read.
+#[cfg(not(feature = "onnx-fallback"))]
+fn through_tract_onnx(_: &ModelProto, unsupported: crate::import::Unsupported) -> Result<TypedModel> {
+    Err(Error::NotOnnx { reason: format!("{unsupported}; this build of dram-core reads only dram's own operator set (build it with the `onnx-fallback` feature to load any ONNX graph tract reads)") })
 }
 
 /// The row count every input leads with (bucketed graphs lead every input with `N`).
