@@ -6,7 +6,7 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use tract_onnx::pb::ModelProto;
 use tract_onnx::prelude::*;
@@ -198,7 +198,7 @@ fn build(proto: &ModelProto) -> Result<Session> {
 #[cfg(feature = "onnx-fallback")]
 fn through_tract_onnx(proto: &ModelProto, _: crate::import::Unsupported) -> Result<TypedModel> {
     // tract's ONNX operator registry (a map of ~200 builders) is built once per process.
-    static ONNX: OnceLock<tract_onnx::Onnx> = OnceLock::new();
+    static ONNX: std::sync::OnceLock<tract_onnx::Onnx> = std::sync::OnceLock::new();
     let model = ONNX
         .get_or_init(tract_onnx::onnx)
         .model_for_proto_model(proto)
