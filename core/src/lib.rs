@@ -38,7 +38,6 @@ mod model;
 pub mod model_file;
 mod mul_sum;
 mod plan;
-mod quant_chain;
 mod quant_dense;
 mod quant_embed;
 mod quantize_linear;

@@ -28,13 +28,9 @@ pub(crate) struct MulSum {
 /// Replaces every `Reduce<Sum>` over one axis of an f32 `Mul` used nowhere else with
 /// [`MulSum`]; returns how many it replaced.
 pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
-    let mut fused = 0;
-    while let Some((mul, reduce, axis)) = find(model)? {
-        let inputs = model.node(mul).inputs.clone();
-        crate::rewrite::replace_chain(model, &inputs, reduce, "dram-mul-sum", MulSum { axis })?;
-        fused += 1;
-    }
-    Ok(fused)
+    crate::rewrite::replace_all(model, "dram-mul-sum", |model| {
+        Ok(find(model)?.map(|(mul, reduce, axis)| (MulSum { axis }, model.node(mul).inputs.to_vec(), reduce)))
+    })
 }
 
 /// The next `(mul node, reduce node, axis)` to fuse.
@@ -131,9 +127,7 @@ pub(crate) fn mul_sum(a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &[usize]
                 continue;
             }
             for i2 in 0..dims[2] {
-                let pa = i0 * sa[0] + i1 * sa[1] + i2 * sa[2];
-                let pb = i0 * sb[0] + i1 * sb[1] + i2 * sb[2];
-                let po = i0 * so[0] + i1 * so[1] + i2 * so[2];
+                let (pa, pb, po) = (pa + i2 * sa[2], pb + i2 * sb[2], po + i2 * so[2]);
                 match (sa[3], sb[3], so[3]) {
                     (1, 1, 0) => out[po] += dot(&a[pa..pa + n], &b[pb..pb + n]),
                     (1, 0, 1) => axpy(&mut out[po..po + n], b[pb], &a[pa..pa + n]),

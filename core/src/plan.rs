@@ -58,7 +58,6 @@ impl Plans {
         crate::mul_sum::fuse(&mut typed)?;
         crate::quant_embed::fuse(&mut typed)?;
         crate::quant_dense::fuse(&mut typed)?;
-        crate::quant_chain::fuse(&mut typed)?;
         crate::quantize_linear::fuse(&mut typed)?;
         let batch = batch_symbol(&typed)?;
         let batched_outputs = match &batch {
@@ -270,7 +269,6 @@ mod tests {
             crate::mul_sum::fuse(&mut reference).unwrap();
             crate::quant_embed::fuse(&mut reference).unwrap();
             crate::quant_dense::fuse(&mut reference).unwrap();
-            crate::quant_chain::fuse(&mut reference).unwrap();
             crate::quantize_linear::fuse(&mut reference).unwrap();
             full(&mut reference);
             if let Some(sym) = &plans.batch {

@@ -137,7 +137,7 @@ impl Hash for QuantDense {
 }
 
 impl QuantDense {
-    pub(crate) fn outputs(&self) -> usize {
+    fn outputs(&self) -> usize {
         self.bias.len()
     }
 
@@ -163,17 +163,17 @@ impl QuantDense {
         let mut y = if self.requant.is_some() { Tensor::zero::<i8>(&shape)? } else { Tensor::zero::<f32>(&shape)? };
         let mut view = y.try_as_plain_ram_mut()?;
         match self.requant {
-            Some(_) => self.write_i8(sums, view.as_slice_mut::<i8>()?),
+            Some(multiplier) => self.write_i8(sums, view.as_slice_mut::<i8>()?, multiplier),
             None => self.write_f32(sums, view.as_slice_mut::<f32>()?),
         }
         Ok(y)
     }
 
     /// The epilogue of whole rows of `sums` into `out` (same length), for a layer that
-    /// requantizes; one loop per row the compiler vectorises (passes through an f32 buffer took
-    /// 5x longer; finishing each block of sums as the product makes it, 1.2x).
-    pub(crate) fn write_i8(&self, sums: &[i32], out: &mut [i8]) {
-        let multiplier = self.requant.unwrap_or(1.0);
+    /// requantizes with `multiplier`; one loop per row the compiler vectorises (passes through
+    /// an f32 buffer took 5x longer; finishing each block of sums as the product makes it,
+    /// 1.2x).
+    fn write_i8(&self, sums: &[i32], out: &mut [i8], multiplier: f32) {
         // One closure per case, so no loop tests `relu` per value.
         if self.relu {
             self.map_outputs(sums, out, |a, b, s| requantize(real(a, b, s).max(0.0), multiplier));
@@ -183,7 +183,7 @@ impl QuantDense {
     }
 
     /// [`QuantDense::write_i8`] for a layer with real (f32) outputs.
-    pub(crate) fn write_f32(&self, sums: &[i32], out: &mut [f32]) {
+    fn write_f32(&self, sums: &[i32], out: &mut [f32]) {
         if self.relu {
             self.map_outputs(sums, out, |a, b, s| real(a, b, s).max(0.0));
         } else {
@@ -280,12 +280,7 @@ impl TypedOp for QuantDense {
 
 /// Replaces every fusable int8 layer chain with [`QuantDense`]; returns how many it replaced.
 pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
-    let mut fused = 0;
-    while let Some((op, input, last)) = find(model)? {
-        crate::rewrite::replace_chain(model, &[input], last, "dram-quant-dense", op)?;
-        fused += 1;
-    }
-    Ok(fused)
+    crate::rewrite::replace_all(model, "dram-quant-dense", |model| Ok(find(model)?.map(|(op, input, last)| (op, vec![input], last))))
 }
 
 /// The next fusable chain: its op, the int8 input and the chain's last node.
@@ -301,18 +296,14 @@ fn find(model: &TypedModel) -> TractResult<Option<(QuantDense, OutletId, usize)>
 /// The chain starting at `node` when it is an int8 product dram can fuse.
 fn chain_from(model: &TypedModel, node: &TypedNode) -> TractResult<Option<(QuantDense, OutletId, usize)>> {
     // The product is an integer `EinSum`, or dram's product over folded embeddings.
-    let weights = match (node.op_as::<EinSum>(), node.op_as::<crate::quant_embed::EmbedProduct>()) {
-        (Some(einsum), _) => match integer_weights(model, node, einsum)? {
-            Some(weights) => Some(weights),
-            None => return Ok(None),
-        },
-        (_, Some(_)) => None,
-        _ => return Ok(None),
-    };
-    let outputs = match (&weights, node.op_as::<crate::quant_embed::EmbedProduct>()) {
-        (Some(w), _) => w.outputs,
-        (None, Some(embed)) => embed.outputs,
-        (None, None) => return Ok(None),
+    let (weights, outputs) = if let Some(einsum) = node.op_as::<EinSum>() {
+        let Some(weights) = integer_weights(model, node, einsum)? else { return Ok(None) };
+        let outputs = weights.outputs;
+        (Some(weights), outputs)
+    } else if let Some(embed) = node.op_as::<crate::quant_embed::EmbedProduct>() {
+        (None, embed.outputs)
+    } else {
+        return Ok(None);
     };
     let mut last = node.id;
     let mut bias = vec![0i32; outputs];
@@ -444,7 +435,7 @@ fn weight_axes(einsum: &EinSum, weight_rank: usize) -> TractResult<Option<(usize
 }
 
 /// The only successor of `node`'s output, if it has exactly one and is not a model output.
-pub(crate) fn sole_successor(model: &TypedModel, node: usize) -> TractResult<Option<usize>> {
+fn sole_successor(model: &TypedModel, node: usize) -> TractResult<Option<usize>> {
     let outlet = OutletId::new(node, 0);
     if !crate::rewrite::read_once(model, outlet)? {
         return Ok(None);

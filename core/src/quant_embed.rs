@@ -10,8 +10,6 @@
 //! changing its rounding: this is what int8 buys on a ranker whose multiply-adds are few.
 //! Tables whose folded rows would take more than [`MAX_FOLDED_VALUES`] i32s stay gathered.
 
-use std::hash::{Hash, Hasher};
-
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::*;
 use tract_onnx::tract_core::ops::array::{Gather, TypedConcat};
@@ -36,7 +34,7 @@ pub(crate) struct EmbedProduct {
 }
 
 /// One table's rows multiplied by the layer's weights for the columns it fed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) struct FoldedTable {
     pub(crate) rows: usize,
     /// `[rows, outputs]`.
@@ -58,14 +56,6 @@ pub(crate) enum Key {
 pub(crate) enum Keys<'a> {
     Indices(&'a [i64]),
     Values(&'a [i8]),
-}
-
-impl Hash for FoldedTable {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.rows.hash(state);
-        self.sums.hash(state);
-        self.keyed_by.hash(state);
-    }
 }
 
 impl FoldedTable {
@@ -197,12 +187,7 @@ impl TypedOp for EmbedProduct {
 /// [`EmbedProduct`]; returns how many it replaced. Runs before [`crate::quant_dense::fuse`],
 /// which then fuses the product's epilogue.
 pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
-    let mut fused = 0;
-    while let Some((op, inputs, last)) = find(model)? {
-        crate::rewrite::replace_chain(model, &inputs, last, "dram-embed", op)?;
-        fused += 1;
-    }
-    Ok(fused)
+    crate::rewrite::replace_all(model, "dram-embed", find)
 }
 
 fn find(model: &TypedModel) -> TractResult<Option<(EmbedProduct, Vec<OutletId>, usize)>> {
@@ -232,27 +217,26 @@ fn fold(model: &TypedModel, node: &TypedNode, einsum: &EinSum) -> TractResult<Op
     let mut column = 0;
     for piece in &concat.inputs {
         let width = model.outlet_fact(*piece)?.shape[1].to_usize()?;
+        let start = column;
         match foldable_table(model, *piece, outputs)? {
             Some((table, indices)) => {
                 let data = table.try_as_plain_ram()?;
-                let start = column;
                 tables.push(FoldedTable::new(data.as_slice::<i8>()?, width, outputs, |c, m| w(start + c, m)));
                 table_inputs.push(indices);
             }
             None if width == 1 && model.outlet_fact(*piece)?.datum_type == i8::datum_type() => {
-                let start = column;
                 tables.push(FoldedTable::of_values(outputs, |m| w(start, m)));
                 table_inputs.push(*piece);
             }
             None => {
-                let start = column;
                 direct.push(Product::new(width, outputs, |k, m| w(start + k, m)));
                 direct_inputs.push(*piece);
             }
         }
         column += width;
     }
-    if tables.is_empty() {
+    // Only a layer that reads a gathered table is worth rewriting (as the module says).
+    if !tables.iter().any(|t| t.keyed_by == Key::Index) {
         return Ok(None);
     }
     let op = EmbedProduct { tables, direct, outputs };

@@ -87,21 +87,15 @@ impl TypedOp for QuantizeI8 {
 /// Replaces every f32-to-int8 `QuantizeLinear` with zero point 0 by [`QuantizeI8`]; returns how
 /// many it replaced. Others (a zero point, an i32 input) stay tract's.
 pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
-    let mut replaced = 0;
-    // Each replacement compacts the model (renumbering its nodes): search again after it.
-    while let Some((op, input, id)) = find(model)? {
-        crate::rewrite::replace_chain(model, &[input], id, "dram-quantize", op)?;
-        replaced += 1;
-    }
-    Ok(replaced)
+    crate::rewrite::replace_all(model, "dram-quantize", find)
 }
 
 /// The next `QuantizeLinear` [`fuse`] replaces: its op, its input and its node.
-fn find(model: &TypedModel) -> TractResult<Option<(QuantizeI8, OutletId, usize)>> {
+fn find(model: &TypedModel) -> TractResult<Option<(QuantizeI8, Vec<OutletId>, usize)>> {
     for node in &model.nodes {
         let Some(q) = node.op_as::<ElementWiseOp>().and_then(|e| e.0.downcast_ref::<QuantizeLinearI8>()) else { continue };
         if q.zero_point == 0 && model.outlet_fact(node.inputs[0])?.datum_type == f32::datum_type() {
-            return Ok(Some((QuantizeI8 { multiplier: q.scale }, node.inputs[0], node.id)));
+            return Ok(Some((QuantizeI8 { multiplier: q.scale }, vec![node.inputs[0]], node.id)));
         }
     }
     Ok(None)

@@ -1,5 +1,6 @@
-//! What dram's load-time rewrites ([`crate::mul_sum`], [`crate::quant_dense`]) share: telling
-//! whether a value is read in one place only, and replacing a chain of nodes with one op.
+//! What dram's load-time rewrites ([`crate::mul_sum`], [`crate::quant_embed`],
+//! [`crate::quant_dense`], [`crate::quantize_linear`]) share: telling whether a value is read
+//! in one place only, and replacing every chain of nodes a rewrite finds with one op.
 
 use tract_onnx::prelude::*;
 
@@ -9,10 +10,22 @@ pub(crate) fn read_once(model: &TypedModel, outlet: OutletId) -> TractResult<boo
     Ok(model.outlet_successors(outlet).len() == 1 && !model.output_outlets()?.contains(&outlet))
 }
 
+/// Replaces every chain `find` returns, `(op, the values it reads, the chain's last node)`,
+/// until it returns none; returns how many it replaced. `find` searches the model afresh each
+/// time: a replacement compacts the model, renumbering its nodes.
+pub(crate) fn replace_all<O: Into<Box<dyn TypedOp>>>(model: &mut TypedModel, suffix: &str, find: impl Fn(&TypedModel) -> TractResult<Option<(O, Vec<OutletId>, usize)>>) -> TractResult<usize> {
+    let mut replaced = 0;
+    while let Some((op, inputs, last)) = find(model)? {
+        replace_chain(model, &inputs, last, suffix, op)?;
+        replaced += 1;
+    }
+    Ok(replaced)
+}
+
 /// Replaces the chain ending at node `last` with `op` reading `inputs`: `last`'s readers read
 /// `op` instead, and the chain's nodes, now unread, are removed. `op`'s node is named after
 /// `last`, with `suffix`.
-pub(crate) fn replace_chain(model: &mut TypedModel, inputs: &[OutletId], last: usize, suffix: &str, op: impl Into<Box<dyn TypedOp>>) -> TractResult<()> {
+fn replace_chain(model: &mut TypedModel, inputs: &[OutletId], last: usize, suffix: &str, op: impl Into<Box<dyn TypedOp>>) -> TractResult<()> {
     let mut patch = TypedModelPatch::new(format!("dram: {suffix}"));
     let taps = inputs.iter().map(|i| patch.tap_model(model, *i)).collect::<TractResult<TVec<_>>>()?;
     let name = format!("{}.{suffix}", model.node(last).name);

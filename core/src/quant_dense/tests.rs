@@ -101,7 +101,7 @@ fn both_ways(proto: &ModelProto) -> (TypedModel, TypedModel, usize) {
     (typed, fused, count)
 }
 
-pub(crate) fn assert_same_outputs(unfused: TypedModel, fused: TypedModel, pieces: &[usize]) {
+fn assert_same_outputs(unfused: TypedModel, fused: TypedModel, pieces: &[usize]) {
     let rows = 9;
     let xs: Vec<Vec<i8>> = pieces.iter().enumerate().map(|(p, k)| (0..rows * k).map(|i| ((i * 37 + 11 + p * 101) % 256) as u8 as i8).collect()).collect();
     let run = |model: TypedModel| {
@@ -119,7 +119,7 @@ pub(crate) fn assert_same_outputs(unfused: TypedModel, fused: TypedModel, pieces
 /// `x:int8[N, k] -> MatMulInteger(w1) -> Add -> Cast -> Mul -> Relu -> QuantizeLinear ->
 /// MatMulInteger(w2) -> Add -> Cast -> Mul -> y:f32[N, 1]`, the first product optionally with
 /// an input zero point.
-pub(crate) fn two_layer_model(pieces: &[usize], hidden: usize, zero_point: Option<i8>) -> ModelProto {
+fn two_layer_model(pieces: &[usize], hidden: usize, zero_point: Option<i8>) -> ModelProto {
     let k: usize = pieces.iter().sum();
     let (inits, layers) = two_int8_layers(k, hidden, 1e-3, zero_point);
     let names: Vec<String> = (0..pieces.len()).map(|p| format!("x{p}")).collect();
@@ -201,7 +201,7 @@ pub(crate) fn value_info(name: &str, dt: DataType, dims: &[Option<usize>]) -> Va
     ValueInfoProto { name: name.into(), r#type: Some(TypeProto { value: Some(type_proto::Value::TensorType(tensor)), ..Default::default() }), ..Default::default() }
 }
 
-pub(crate) fn tensor(name: &str, dt: DataType, dims: &[usize], raw: Vec<u8>) -> TensorProto {
+fn tensor(name: &str, dt: DataType, dims: &[usize], raw: Vec<u8>) -> TensorProto {
     TensorProto { name: name.into(), data_type: dt as i32, dims: dims.iter().map(|d| *d as i64).collect(), raw_data: raw, ..Default::default() }
 }
 
@@ -209,11 +209,11 @@ pub(crate) fn int8(name: &str, dims: &[usize], v: &[i8]) -> TensorProto {
     tensor(name, DataType::Int8, dims, v.iter().map(|x| *x as u8).collect())
 }
 
-pub(crate) fn int32(name: &str, dims: &[usize], v: &[i32]) -> TensorProto {
+fn int32(name: &str, dims: &[usize], v: &[i32]) -> TensorProto {
     tensor(name, DataType::Int32, dims, v.iter().flat_map(|x| x.to_le_bytes()).collect())
 }
 
-pub(crate) fn float(name: &str, dims: &[usize], v: &[f32]) -> TensorProto {
+fn float(name: &str, dims: &[usize], v: &[f32]) -> TensorProto {
     tensor(name, DataType::Float, dims, v.iter().flat_map(|x| x.to_le_bytes()).collect())
 }
 

@@ -122,3 +122,17 @@ fn a_table_too_large_to_fold_stays_gathered() {
     assert!(foldable_table(&typed, gather.id.into(), 5).unwrap().is_some());
     assert!(foldable_table(&typed, gather.id.into(), MAX_FOLDED_VALUES).unwrap().is_none(), "rows x outputs over the cap");
 }
+
+#[test]
+fn a_layer_without_a_gathered_table_is_left_alone() {
+    // Two int8 inputs, four columns and one: the one-column input alone could fold as a value
+    // table, but with no table to gather the rewrite has nothing to save.
+    let (inits, layers) = two_int8_layers(5, 4, 1e-4, None);
+    let mut nodes = vec![node("Concat", &["x0", "x1"], "x", vec![AttributeProto { name: "axis".into(), r#type: 2, i: 1, ..Default::default() }])];
+    nodes.extend(layers);
+    let inputs = vec![value_info("x0", DataType::Int8, &[None, Some(4)]), value_info("x1", DataType::Int8, &[None, Some(1)])];
+    let mut typed = tract_onnx::onnx().model_for_proto_model(&int8_model(nodes, inits, inputs)).unwrap().into_typed().unwrap();
+    Optimizer::declutter().optimize(&mut typed).unwrap();
+    assert!(typed.nodes.iter().any(|n| n.op_is::<TypedConcat>()), "the test graph keeps its Concat");
+    assert_eq!(fuse(&mut typed).unwrap(), 0);
+}
