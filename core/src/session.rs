@@ -210,7 +210,15 @@ fn through_tract_onnx(proto: &ModelProto, _: crate::import::Unsupported) -> Resu
 /// what the direct import could not read.
 #[cfg(not(feature = "onnx-fallback"))]
 fn through_tract_onnx(_: &ModelProto, unsupported: crate::import::Unsupported) -> Result<TypedModel> {
-    Err(Error::NotOnnx { reason: format!("{unsupported}; this build of dram-core reads only dram's own operator set (build it with the `onnx-fallback` feature to load any ONNX graph tract reads)") })
+    Err(outside_the_operator_set(unsupported))
+}
+
+/// The error of a build without the `onnx-fallback` feature for a graph the direct import
+/// cannot read: what it found, and the feature that would load it. (Compiled in every build so
+/// the default build's tests check its words.)
+#[cfg_attr(feature = "onnx-fallback", allow(dead_code))]
+fn outside_the_operator_set(unsupported: crate::import::Unsupported) -> Error {
+    Error::NotOnnx { reason: format!("{unsupported}; this build of dram-core reads only dram's own operator set (build it with the `onnx-fallback` feature to load any ONNX graph tract reads)") }
 }
 
 /// The row count every input leads with (bucketed graphs lead every input with `N`).
@@ -291,5 +299,19 @@ fn from_tract(value: &Tensor) -> Result<DramTensor> {
             let view = cast.try_as_plain_ram().map_err(Error::runtime)?;
             DramTensor::f32(shape, view.as_slice::<f32>().map_err(Error::runtime)?.to_vec())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_graph_outside_the_operator_set_without_the_fallback_says_what_and_what_to_do() {
+        let err = outside_the_operator_set(crate::import::Unsupported::new("an `Erf` node (`erf_3`)"));
+        let message = err.to_string();
+        assert!(matches!(err, Error::NotOnnx { .. }), "{err:?}");
+        assert!(message.contains("an `Erf` node (`erf_3`)"), "{message}");
+        assert!(message.contains("`onnx-fallback` feature"), "{message}");
     }
 }
