@@ -176,6 +176,10 @@ struct FinetuneArgs {
     /// same --seed: rows the earlier run did not train on).
     #[arg(long, default_value_t = 0)]
     skip: usize,
+    /// Class weighting of the loss: class c weighs (rows / (classes * rows of c))^balance,
+    /// scaled to a mean of 1 (0: plain cross-entropy, 1: balanced classes).
+    #[arg(long, default_value_t = 0.0)]
+    balance: f64,
 }
 
 impl FinetuneArgs {
@@ -205,6 +209,7 @@ impl FinetuneArgs {
             frozen_layers: self.frozen_layers,
             init: self.init,
             skip: self.skip,
+            balance: self.balance,
         })
     }
 }
@@ -379,6 +384,29 @@ enum Command {
     },
     /// Fine-tune a BERT teacher (scripts/fetch-minilm.sh) on prepared text; resumable; caches logits.
     FinetuneTextTeacher(FinetuneArgs),
+    /// The transfer set for distilling text students: a fine-tuned teacher's cached training
+    /// rows (<teacher>/train.csv) plus perturbed copies of them (words cropped to a span and
+    /// dropped at random) scored by the teacher. Pass the output to `dram distill --train`.
+    AugmentText {
+        /// Output directory of `finetune-text-teacher` (finished: logits cached).
+        #[arg(long)]
+        teacher: PathBuf,
+        /// Perturbed copies per training row.
+        #[arg(long, default_value_t = 2)]
+        copies: usize,
+        /// Chance that a copy keeps only a contiguous span (half to all) of the words.
+        #[arg(long, default_value_t = 0.25)]
+        span: f64,
+        /// Chance that each word of a copy is dropped.
+        #[arg(long, default_value_t = 0.1)]
+        drop: f64,
+        /// Seed of the perturbations.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// CSV to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Per-review latency of a fine-tuned text teacher (exported to <teacher>/teacher.onnx and
     /// run by dram-core's Session) against student model files (dram-core's Classifier),
     /// interleaved review by review in one run.
@@ -567,6 +595,13 @@ fn main() -> Result<()> {
             let texts: Vec<String> = (0..table.rows()).map(|i| column.text(i)).filter(|t| !t.is_empty()).take(texts).collect();
             let timings = dram_tools::text::latency::compare(&teacher, &model, &texts)?;
             println!("{}", serde_json::to_string_pretty(&serde_json::json!({"texts": texts.len(), "models": timings}))?);
+            Ok(())
+        }
+        Command::AugmentText { teacher, copies, span, drop, seed, out } => {
+            let how = dram_tools::text::augment::Perturbation { span, drop };
+            let table = dram_tools::text::transfer::transfer_set(&teacher, copies, how, seed)?;
+            data::write_csv(&table, &out)?;
+            eprintln!("wrote {} rows to {}", table.rows(), out.display());
             Ok(())
         }
         Command::Fixtures { out } => dram_tools::fixtures::write(&out),

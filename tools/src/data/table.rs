@@ -156,4 +156,63 @@ impl Table {
     pub fn take(&self, indices: &[usize]) -> Table {
         Table { names: self.names.clone(), columns: self.columns.iter().map(|c| c.take(indices)).collect() }
     }
+
+    /// Appends `other`'s rows; it must have the same columns, in the same order and of the same
+    /// types (a float column also takes integers).
+    pub fn append(&mut self, other: &Table) -> Result<()> {
+        if self.names != other.names {
+            bail!("cannot append rows with columns {:?} to a table with columns {:?}", other.names, self.names);
+        }
+        // Checked before anything is appended, so a refusal leaves the table as it was.
+        for (name, (mine, theirs)) in self.names.iter().zip(self.columns.iter().zip(&other.columns)) {
+            let fits = matches!(
+                (mine, theirs),
+                (Column::Int(_), Column::Int(_)) | (Column::Float(_), Column::Float(_) | Column::Int(_)) | (Column::Str(_), Column::Str(_)) | (Column::List(_), Column::List(_))
+            );
+            if !fits {
+                bail!("column `{name}` is {} here and {} in the appended rows", mine.type_name(), theirs.type_name());
+            }
+        }
+        for (mine, theirs) in self.columns.iter_mut().zip(&other.columns) {
+            match (mine, theirs) {
+                (Column::Int(a), Column::Int(b)) => a.extend(b),
+                (Column::Float(a), Column::Float(b)) => a.extend(b),
+                (Column::Float(a), Column::Int(b)) => a.extend(b.iter().map(|&x| x as f64)),
+                (Column::Str(a), Column::Str(b)) => a.extend(b.iter().cloned()),
+                (Column::List(a), Column::List(b)) => a.extend(b.iter().cloned()),
+                _ => unreachable!("checked above"),
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(ids: Column, text: Vec<&str>) -> Table {
+        let mut t = Table::new();
+        t.push("id", ids).unwrap();
+        t.push("text", Column::Str(text.into_iter().map(String::from).collect())).unwrap();
+        t
+    }
+
+    #[test]
+    fn append_adds_rows_of_the_same_columns() {
+        let mut a = table(Column::Float(vec![1.0]), vec!["x"]);
+        a.append(&table(Column::Int(vec![2]), vec!["y"])).unwrap();
+        assert_eq!(a, table(Column::Float(vec![1.0, 2.0]), vec!["x", "y"]));
+    }
+
+    #[test]
+    fn append_refuses_other_columns_or_types() {
+        let mut a = table(Column::Int(vec![1]), vec!["x"]);
+        let err = a.append(&table(Column::Str(vec!["2".into()]), vec!["y"])).unwrap_err().to_string();
+        assert!(err.contains("`id` is integer here and string"), "{err}");
+        let mut other = Table::new();
+        other.push("text", Column::Str(vec!["y".into()])).unwrap();
+        assert!(a.append(&other).unwrap_err().to_string().contains("columns"));
+        assert_eq!(a.rows(), 1);
+    }
 }

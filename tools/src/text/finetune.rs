@@ -61,6 +61,11 @@ pub struct FinetuneOptions {
     /// from `init` (same seed) sees rows the first run did not.
     #[serde(default)]
     pub skip: usize,
+    /// Class weighting of the training loss: each class weighs `(n / (k * n_c))^balance`
+    /// (0: plain cross-entropy, 1: every class carries the same total weight). Counts are
+    /// taken over the rows trained on.
+    #[serde(default)]
+    pub balance: f64,
 }
 
 /// One split: its table, word pieces and, with frozen layers, each text's frozen states.
@@ -105,7 +110,7 @@ pub fn saved_options(out: &Path) -> Result<FinetuneOptions> {
 }
 
 /// The heads the options describe.
-fn heads(options: &FinetuneOptions) -> Vec<Head> {
+pub(crate) fn heads(options: &FinetuneOptions) -> Vec<Head> {
     options.heads.iter().map(|(name, classes)| Head { name: name.clone(), classes: *classes }).collect()
 }
 
@@ -219,10 +224,8 @@ pub fn run(options: &FinetuneOptions, out: &Path) -> Result<()> {
             let started = Instant::now();
             let logits = predict(&teacher, &config, options, &loaded.tokens)?;
             let table = &mut loaded.table;
-            for (h, head) in options.heads.iter().enumerate() {
-                for k in 0..head.1 {
-                    table.push(format!("teacher_{}_{k}", head.0), Column::Float(logits[h].iter().map(|row| f64::from(row[k])).collect()))?;
-                }
+            for (name, column) in logit_columns(options, &logits) {
+                table.push(name, column)?;
             }
             data::write_csv(table, &path)?;
             eprintln!("cached teacher logits for {} {split} rows in {:.0}s: {}", table.rows(), started.elapsed().as_secs_f64(), path.display());
@@ -240,6 +243,19 @@ pub fn run(options: &FinetuneOptions, out: &Path) -> Result<()> {
     }
     std::fs::write(out.join("metrics.json"), serde_json::to_string_pretty(&report)?)?;
     Ok(())
+}
+
+/// The cached-logit columns (`teacher_<head>_<class>`, what `dram distill --teacher-column`
+/// reads) of `[head][row][class]` logits.
+pub(crate) fn logit_columns(options: &FinetuneOptions, logits: &[Vec<Vec<f32>>]) -> Vec<(String, Column)> {
+    options
+        .heads
+        .iter()
+        .zip(logits)
+        .flat_map(|((name, classes), rows)| {
+            (0..*classes).map(move |k| (format!("teacher_{name}_{k}"), Column::Float(rows.iter().map(|row| f64::from(row[k])).collect())))
+        })
+        .collect()
 }
 
 /// Accuracy, macro-F1 and macro one-vs-rest AUC of `[rows * classes]` logits (argmax decisions).
@@ -269,7 +285,7 @@ pub fn classifier_metrics(logits: &[f32], labels: &[usize], classes: usize) -> C
 /// exported graph run by dram-core ([`teacher_graph`]), the texts split across the cores. On
 /// the 2-core build machine this ran ~4x faster per CPU second than candle's batched forward
 /// (the whole encoder, 64 pieces), which matters for caching 22k reviews.
-fn predict(teacher: &Teacher, config: &BertConfig, options: &FinetuneOptions, tokens: &[Vec<u32>]) -> Result<Vec<Vec<Vec<f32>>>> {
+pub(crate) fn predict(teacher: &Teacher, config: &BertConfig, options: &FinetuneOptions, tokens: &[Vec<u32>]) -> Result<Vec<Vec<Vec<f32>>>> {
     let heads = heads(options);
     let graph = teacher_graph::teacher_graph(teacher, config, &heads, options.max_len)?;
     let session = dram_core::Session::from_proto(&graph)?;
@@ -315,6 +331,18 @@ fn train(options: &FinetuneOptions, config: &BertConfig, split: &Split, teacher:
     for _ in 0..options.epochs {
         batches.extend(plan(&rows, tokens, options.batch_size, &mut rng));
     }
+    let class_weights: Vec<Tensor> = options
+        .heads
+        .iter()
+        .zip(&labels)
+        .map(|((_, classes), y)| {
+            let mut counts = vec![0; *classes];
+            rows.iter().for_each(|&r| counts[y[r] as usize] += 1);
+            let w = crate::train::loss::balanced_class_weights(&counts, options.balance);
+            eprintln!("class counts {counts:?}, loss weights {w:?}");
+            Tensor::new(w.as_slice(), &Device::Cpu)
+        })
+        .collect::<candle_core::Result<_>>()?;
     let total = batches.len();
     let warmup = (options.warmup * total as f64).round() as usize;
     let frozen = |name: &str| {
@@ -348,7 +376,8 @@ fn train(options: &FinetuneOptions, config: &BertConfig, split: &Split, teacher:
         let mut loss = Tensor::zeros((), candle_core::DType::F32, &Device::Cpu)?;
         for (h, l) in logits.iter().enumerate() {
             let y: Vec<u32> = batch.iter().map(|&r| labels[h][r]).collect();
-            loss = (loss + crate::train::loss::cross_entropy(l, &Tensor::new(y.as_slice(), &Device::Cpu)?)?)?;
+            let y = Tensor::new(y.as_slice(), &Device::Cpu)?;
+            loss = (loss + crate::train::loss::weighted_cross_entropy(l, &y, &class_weights[h])?)?;
         }
         let lr = learning_rate(options.lr, step, warmup, total);
         opt.step(&loss.backward()?, lr)?;
@@ -403,6 +432,7 @@ mod tests {
             frozen_layers: 0,
             init: None,
             skip: 0,
+            balance: 0.0,
         };
         let teacher = Teacher::new(&config, &heads(&options)).unwrap();
         let tokens: Vec<Vec<u32>> = vec![vec![1, 5, 7, 9, 2], vec![1, 8, 2], vec![1, 3, 4, 5, 6, 7, 8, 2]];

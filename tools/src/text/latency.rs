@@ -10,9 +10,7 @@ use std::time::Instant;
 use anyhow::{ensure, Context, Result};
 use serde::Serialize;
 
-use super::bert::BertConfig;
-use super::finetune::{self, FinetuneOptions};
-use super::teacher::{Head, Teacher};
+use super::finetune;
 use super::teacher_graph;
 use super::wordpiece::WordPiece;
 
@@ -38,15 +36,8 @@ pub struct Timing {
 /// `texts`, after one warm-up pass over the first few. The teacher comes first in the result.
 pub fn compare(teacher_dir: &Path, students: &[PathBuf], texts: &[String]) -> Result<Vec<Timing>> {
     ensure!(!texts.is_empty(), "no texts to time: pass data with a non-empty text column");
-    let options: FinetuneOptions = finetune::saved_options(teacher_dir)?;
-    let config: BertConfig = serde_json::from_str(
-        &std::fs::read_to_string(options.model_dir.join("config.json")).with_context(|| format!("reading {}/config.json", options.model_dir.display()))?,
-    )?;
-    let heads: Vec<Head> = options.heads.iter().map(|(name, classes)| Head { name: name.clone(), classes: *classes }).collect();
-    let teacher = Teacher::new(&config, &heads)?;
-    let weights = teacher_dir.join("teacher.safetensors");
-    ensure!(weights.exists(), "{} is missing: the fine-tuning run in {} has not finished", weights.display(), teacher_dir.display());
-    teacher.vars.clone().load(&weights)?;
+    let super::transfer::Finetuned { options, config, teacher } = super::transfer::Finetuned::load(teacher_dir)?;
+    let heads = finetune::heads(&options);
     let bytes = dram_core::model_file::encode(&teacher_graph::teacher_graph(&teacher, &config, &heads, options.max_len)?);
     let onnx = teacher_dir.join("teacher.onnx");
     std::fs::write(&onnx, &bytes).with_context(|| format!("writing {}", onnx.display()))?;

@@ -1,12 +1,15 @@
 //! The text teacher path: a BERT encoder that can be fine-tuned in candle, its WordPiece
 //! tokenizer, an optimiser whose state survives restarts, and the resumable fine-tuning run
 //! whose cached logits the small text students are distilled from; the teacher exported to
-//! ONNX only to time it against the students in the same runtime.
+//! ONNX only to time it against the students in the same runtime, and the augmented transfer
+//! set the students learn from.
 
 pub mod adamw;
+pub mod augment;
 pub mod bert;
 pub mod finetune;
 pub mod latency;
 pub mod teacher;
 pub mod teacher_graph;
+pub mod transfer;
 pub mod wordpiece;

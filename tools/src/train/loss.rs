@@ -51,6 +51,27 @@ pub fn cross_entropy(logits: &Tensor, labels: &Tensor) -> Result<Tensor> {
     picked.neg()?.mean_all()
 }
 
+/// Cross-entropy of `[rows, classes]` logits against class indices (u32), each row weighted by
+/// its label's entry of `class_weights` (one per class), averaged over the rows. With every
+/// weight 1 this is [`cross_entropy`].
+pub fn weighted_cross_entropy(logits: &Tensor, labels: &Tensor, class_weights: &Tensor) -> Result<Tensor> {
+    let log_p = candle_nn::ops::log_softmax(logits, D::Minus1)?;
+    let picked = log_p.gather(&labels.unsqueeze(1)?, 1)?.squeeze(1)?;
+    let weights = class_weights.gather(labels, 0)?;
+    (picked * weights)?.neg()?.mean_all()
+}
+
+/// Class weights `(n / (k * n_c))^power` for `k` classes with `counts[c] = n_c`, scaled so the
+/// mean weight over the rows is 1 (the loss keeps its scale). `power` 0 weighs every class
+/// alike, 1 gives every class the same total weight ("balanced"); a class with no rows gets 0.
+pub fn balanced_class_weights(counts: &[usize], power: f64) -> Vec<f32> {
+    let n: usize = counts.iter().sum();
+    let k = counts.len() as f64;
+    let raw: Vec<f64> = counts.iter().map(|&c| if c == 0 { 0.0 } else { (n as f64 / (k * c as f64)).powf(power) }).collect();
+    let mean = counts.iter().zip(&raw).map(|(&c, w)| c as f64 * w).sum::<f64>() / n.max(1) as f64;
+    raw.iter().map(|w| if mean > 0.0 { (w / mean) as f32 } else { 1.0 }).collect()
+}
+
 /// Mean squared error.
 pub fn mse(a: &Tensor, b: &Tensor) -> Result<Tensor> {
     (a - b)?.sqr()?.mean_all()
@@ -125,6 +146,30 @@ mod tests {
         let want = (std::f32::consts::LN_2 - (0.75f32).ln()) / 2.0;
         assert!((scalar(cross_entropy(&logits, &labels).unwrap()) - want).abs() < 1e-6);
         assert!((scalar(mse(&t(&[1.0, 3.0]), &t(&[0.0, 1.0])).unwrap()) - 2.5).abs() < 1e-6);
+    }
+
+    #[test]
+    fn weighted_cross_entropy_weighs_rows_by_their_class() {
+        let logits = Tensor::new(&[[0.0f32, 0.0], [0.0, (3f32).ln()]], &Device::Cpu).unwrap();
+        let labels = Tensor::new(&[0u32, 1], &Device::Cpu).unwrap();
+        let ones = t(&[1.0, 1.0]);
+        let plain = scalar(cross_entropy(&logits, &labels).unwrap());
+        assert!((scalar(weighted_cross_entropy(&logits, &labels, &ones).unwrap()) - plain).abs() < 1e-6);
+        let want = (3.0 * std::f32::consts::LN_2 - 0.5 * (0.75f32).ln()) / 2.0;
+        let v = scalar(weighted_cross_entropy(&logits, &labels, &t(&[3.0, 0.5])).unwrap());
+        assert!((v - want).abs() < 1e-6, "{v} vs {want}");
+    }
+
+    #[test]
+    fn balanced_class_weights_keep_the_mean_and_even_out_the_classes() {
+        assert_eq!(balanced_class_weights(&[30, 10], 0.0), vec![1.0, 1.0]);
+        let w = balanced_class_weights(&[30, 10], 1.0);
+        // Each class carries the same total weight, and the mean weight per row is 1.
+        assert!((30.0 * w[0] - 10.0 * w[1]).abs() < 1e-4, "{w:?}");
+        assert!(((30.0 * w[0] + 10.0 * w[1]) / 40.0 - 1.0).abs() < 1e-6, "{w:?}");
+        let half = balanced_class_weights(&[30, 10], 0.5);
+        assert!(half[1] / half[0] > 1.0 && half[1] / half[0] < w[1] / w[0], "{half:?}");
+        assert_eq!(balanced_class_weights(&[5, 0], 1.0)[1], 0.0);
     }
 
     #[test]
