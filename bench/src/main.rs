@@ -9,6 +9,7 @@ mod peer;
 mod report;
 mod roofline;
 mod suite;
+mod workers;
 mod workload;
 
 use std::path::PathBuf;

@@ -64,6 +64,8 @@ fn builder(b: SessionBuilder, threads: usize) -> Result<SessionBuilder> {
         .with_intra_threads(threads)
         .map_err(fail)?
         .with_inter_threads(1)
+        .map_err(fail)?
+        .with_intra_op_spinning(false)
         .map_err(fail)
 }
 
