@@ -49,18 +49,10 @@ fn splits(dir: &Path) {
     }
 }
 
-#[test]
-fn transfer_set_is_the_cached_rows_then_teacher_scored_copies() {
-    let root = scratch("e2e");
-    let (models, prepared, out) = (root.join("model"), root.join("prepared"), root.join("teacher"));
-    for d in [&models, &prepared] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    model_dir(&models);
-    splits(&prepared);
-    let options = FinetuneOptions {
-        model_dir: models.clone(),
-        data_dir: prepared,
+fn options(models: &Path, prepared: &Path) -> FinetuneOptions {
+    FinetuneOptions {
+        model_dir: models.to_path_buf(),
+        data_dir: prepared.to_path_buf(),
         text_column: "text".into(),
         heads: vec![("recommended".into(), 2), ("sentiment".into(), 3)],
         max_len: 8,
@@ -76,7 +68,28 @@ fn transfer_set_is_the_cached_rows_then_teacher_scored_copies() {
         init: None,
         skip: 0,
         balance: 0.5,
-    };
+    }
+}
+
+#[test]
+fn a_negative_class_balance_is_refused_before_training() {
+    let root = scratch("balance");
+    model_dir(&root);
+    let err = finetune::run(&FinetuneOptions { balance: -1.0, ..options(&root, &root) }, &root.join("out")).unwrap_err().to_string();
+    assert!(err.contains("--balance must be a finite number >= 0") && err.contains("-1"), "{err}");
+    std::fs::remove_dir_all(&root).unwrap();
+}
+
+#[test]
+fn transfer_set_is_the_cached_rows_then_teacher_scored_copies() {
+    let root = scratch("e2e");
+    let (models, prepared, out) = (root.join("model"), root.join("prepared"), root.join("teacher"));
+    for d in [&models, &prepared] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    model_dir(&models);
+    splits(&prepared);
+    let options = options(&models, &prepared);
     // No pretrained weights for a tiny encoder: start from a random one saved as `--init`.
     let config: bert::BertConfig = serde_json::from_str(&std::fs::read_to_string(models.join("config.json")).unwrap()).unwrap();
     let heads = options.heads.iter().map(|(name, classes)| dram_tools::text::teacher::Head { name: name.clone(), classes: *classes }).collect::<Vec<_>>();

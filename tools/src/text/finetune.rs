@@ -192,6 +192,7 @@ pub fn run(options: &FinetuneOptions, out: &Path) -> Result<()> {
             .with_context(|| format!("reading {}/config.json: run scripts/fetch-minilm.sh", options.model_dir.display()))?,
     )?;
     let wp = WordPiece::load(&options.model_dir.join("tokenizer.json"))?;
+    ensure!(options.balance.is_finite() && options.balance >= 0.0, "--balance must be a finite number >= 0 (0: plain cross-entropy, 1: balanced classes), found {}", options.balance);
     ensure!(options.frozen_layers < config.num_hidden_layers, "--frozen-layers must leave at least one of the {} layers to train", config.num_hidden_layers);
     let teacher = Teacher::new(&config, &heads(options))?;
     let final_weights = out.join("teacher.safetensors");
