@@ -7,6 +7,7 @@
 pub mod adamw;
 pub mod augment;
 pub mod bert;
+pub mod cached_logits;
 pub mod finetune;
 pub mod latency;
 pub mod teacher;

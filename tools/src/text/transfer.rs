@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::{ensure, Context, Result};
 
 use super::augment::{self, Perturbation};
+use super::cached_logits;
 use super::bert::BertConfig;
 use super::finetune::{self, FinetuneOptions};
 use super::teacher::Teacher;
@@ -44,8 +45,8 @@ impl Finetuned {
         let wp = WordPiece::load(&self.options.model_dir.join("tokenizer.json"))?;
         let text = table.column(&self.options.text_column)?;
         let tokens: Vec<Vec<u32>> = (0..table.rows()).map(|i| wp.encode(&text.text(i), self.options.max_len)).collect();
-        let logits = finetune::predict(&self.teacher, &self.config, &self.options, &tokens)?;
-        for (name, column) in finetune::logit_columns(&self.options, &logits) {
+        let logits = cached_logits::predict(&self.teacher, &self.config, &self.options, &tokens)?;
+        for (name, column) in cached_logits::logit_columns(&self.options, &logits) {
             if table.names().contains(&name) {
                 table.replace(&name, column)?;
             } else {
