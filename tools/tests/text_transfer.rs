@@ -9,7 +9,8 @@ use dram_tools::data::{self, Column, Table};
 use dram_tools::text::augment::Perturbation;
 use dram_tools::text::bert;
 use dram_tools::text::finetune::{self, FinetuneOptions};
-use dram_tools::text::transfer::{self, Finetuned};
+use dram_tools::text::finetuned::Finetuned;
+use dram_tools::text::transfer;
 use dram_tools::text::wordpiece::WordPiece;
 
 const WORDS: [&str; 12] = ["love", "it", "fits", "well", "runs", "small", "hate", "the", "zipper", "broke", "fine", "ok"];
@@ -131,6 +132,10 @@ fn transfer_set_is_the_cached_rows_then_teacher_scored_copies() {
     }
     // Reproducible for a seed.
     assert_eq!(transfer::transfer_set(&out, 2, how, 7).unwrap(), set);
+    // A run whose final weights are gone has not finished, and says so.
+    std::fs::rename(out.join("teacher.safetensors"), root.join("moved.safetensors")).unwrap();
+    let err = Finetuned::load(&out).err().unwrap().to_string();
+    assert!(err.contains("teacher.safetensors is missing") && err.contains("has not finished"), "{err}");
     std::fs::remove_dir_all(&root).unwrap();
 }
 

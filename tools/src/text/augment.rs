@@ -134,6 +134,7 @@ mod tests {
             assert!(texts.text(i) != source, "copies equal to their source are left out");
             assert_eq!(labels.number(i), Some(if source == TEXT { 0.0 } else { 1.0 }));
         }
-        assert!(augment(&table, "text", 1, Perturbation { span: 0.0, drop: 1.0 }, 1).is_err());
+        let err = augment(&table, "text", 1, Perturbation { span: 0.0, drop: 1.0 }, 1).unwrap_err().to_string();
+        assert!(err.contains("[0, 1) for dropping") && err.contains("drop: 1.0"), "{err}");
     }
 }

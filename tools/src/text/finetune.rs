@@ -108,6 +108,13 @@ pub fn saved_options(out: &Path) -> Result<FinetuneOptions> {
     Ok(serde_json::from_str::<State>(&text).with_context(|| format!("parsing {}", path.display()))?.options)
 }
 
+/// The encoder's `config.json` in `model_dir`.
+pub(crate) fn encoder_config(model_dir: &Path) -> Result<BertConfig> {
+    let path = model_dir.join("config.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}: run scripts/fetch-minilm.sh", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a BERT config.json", path.display()))
+}
+
 /// The heads the options describe.
 pub(crate) fn heads(options: &FinetuneOptions) -> Vec<Head> {
     options.heads.iter().map(|(name, classes)| Head { name: name.clone(), classes: *classes }).collect()
@@ -185,13 +192,10 @@ pub fn learning_rate(peak: f64, step: usize, warmup: usize, total: usize) -> f64
 /// Fine-tunes (resuming from `<out>/checkpoint` when present), writes `<out>/teacher.safetensors`,
 /// the cached logits `<out>/{train,valid,test}.csv` and `<out>/metrics.json`.
 pub fn run(options: &FinetuneOptions, out: &Path) -> Result<()> {
-    std::fs::create_dir_all(out.join("checkpoint"))?;
-    let config: BertConfig = serde_json::from_str(
-        &std::fs::read_to_string(options.model_dir.join("config.json"))
-            .with_context(|| format!("reading {}/config.json: run scripts/fetch-minilm.sh", options.model_dir.display()))?,
-    )?;
-    let wp = WordPiece::load(&options.model_dir.join("tokenizer.json"))?;
     ensure!(options.balance.is_finite() && options.balance >= 0.0, "--balance must be a finite number >= 0 (0: plain cross-entropy, 1: balanced classes), found {}", options.balance);
+    std::fs::create_dir_all(out.join("checkpoint"))?;
+    let config = encoder_config(&options.model_dir)?;
+    let wp = WordPiece::load(&options.model_dir.join("tokenizer.json"))?;
     ensure!(options.frozen_layers < config.num_hidden_layers, "--frozen-layers must leave at least one of the {} layers to train", config.num_hidden_layers);
     let teacher = Teacher::new(&config, &heads(options))?;
     let final_weights = out.join("teacher.safetensors");
@@ -349,6 +353,18 @@ fn save_checkpoint(teacher: &Teacher, opt: &super::adamw::AdamW, dir: &Path, sta
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_or_malformed_encoder_config_says_which_file_and_what_to_do() {
+        let dir = std::env::temp_dir().join(format!("dram-encoder-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let missing = format!("{:#}", encoder_config(&dir).unwrap_err());
+        assert!(missing.contains("config.json") && missing.contains("scripts/fetch-minilm.sh"), "{missing}");
+        std::fs::write(dir.join("config.json"), "{\"hidden_size\": 8}").unwrap();
+        let malformed = format!("{:#}", encoder_config(&dir).unwrap_err());
+        assert!(malformed.contains("is not a BERT config.json") && malformed.contains("vocab_size"), "{malformed}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn learning_rate_warms_up_then_decays_to_zero() {

@@ -36,7 +36,7 @@ pub struct Timing {
 /// `texts`, after one warm-up pass over the first few. The teacher comes first in the result.
 pub fn compare(teacher_dir: &Path, students: &[PathBuf], texts: &[String]) -> Result<Vec<Timing>> {
     ensure!(!texts.is_empty(), "no texts to time: pass data with a non-empty text column");
-    let super::transfer::Finetuned { options, config, teacher } = super::transfer::Finetuned::load(teacher_dir)?;
+    let super::finetuned::Finetuned { options, config, teacher } = super::finetuned::Finetuned::load(teacher_dir)?;
     let heads = finetune::heads(&options);
     let bytes = dram_core::model_file::encode(&teacher_graph::teacher_graph(&teacher, &config, &heads, options.max_len)?);
     let onnx = teacher_dir.join("teacher.onnx");

@@ -9,6 +9,7 @@ pub mod augment;
 pub mod bert;
 pub mod cached_logits;
 pub mod finetune;
+pub mod finetuned;
 pub mod latency;
 pub mod teacher;
 pub mod teacher_graph;
