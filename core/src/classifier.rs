@@ -76,7 +76,7 @@ impl Classifier {
 
     fn text_feature(&self) -> Result<String> {
         match self.model.manifest().features.as_slice() {
-            [f] if matches!(f.kind, FeatureKind::Text { .. }) => Ok(f.name.clone()),
+            [f] if matches!(f.kind, FeatureKind::Text { .. } | FeatureKind::WordPieces { .. }) => Ok(f.name.clone()),
             features => Err(Error::WrongFeatureType {
                 feature: features.first().map(|f| f.name.clone()).unwrap_or_default(),
                 expected: "a model with exactly one text feature",

@@ -24,10 +24,12 @@ pub enum Pooling {
 pub struct NetSpec {
     /// Features and outputs (the exported file's manifest, minus provenance).
     pub manifest: Manifest,
-    /// Embedding width of every table-backed feature (categorical, hashed, text).
+    /// Embedding width of every table-backed feature (categorical, hashed, text, word pieces).
     pub embedding_dims: BTreeMap<String, usize>,
     /// Pooling of every sequence feature.
     pub pooling: BTreeMap<String, Pooling>,
+    /// Output channels of the convolution over every word-piece feature.
+    pub channels: BTreeMap<String, usize>,
     /// Hidden layer widths of the MLP tower.
     pub hidden: Vec<usize>,
 }
@@ -87,6 +89,7 @@ impl NetSpec {
     pub fn feature_width(&self, feature: &FeatureSpec) -> usize {
         match &feature.kind {
             FeatureKind::Numeric { .. } => 1,
+            FeatureKind::WordPieces { .. } => self.channels.get(&feature.name).copied().unwrap_or(0),
             _ => self.lookup_table(feature).map_or(0, |t| t.dim),
         }
     }
@@ -120,6 +123,10 @@ impl NetSpec {
                 let d = self.feature_width(feature);
                 shapes.push((format!("att.{}", feature.name), vec![d, d]));
             }
+            if let Some(conv) = self.conv(feature) {
+                shapes.push((conv.weight, vec![conv.window, conv.dim, conv.channels]));
+                shapes.push((conv.bias, vec![conv.channels]));
+            }
         }
         for (i, (fan_in, fan_out)) in self.layers().into_iter().enumerate() {
             shapes.push((format!("mlp.{i}.weight"), vec![fan_out, fan_in]));
@@ -141,6 +148,36 @@ impl NetSpec {
             FeatureKind::Sequence { .. } => self.pooling.get(&feature.name).copied().unwrap_or_default(),
             _ => Pooling::Mean,
         }
+    }
+}
+
+/// The convolution over a word-piece feature's embedded windows: `max_t relu(b + sum_j
+/// E[piece t + j] W[j])` over real positions `t`, as a `[window, dim, channels]` weight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conv {
+    /// Parameter name of the weight (`conv.<feature>.weight`), shape `[window, dim, channels]`.
+    pub weight: String,
+    /// Parameter name of the bias (`conv.<feature>.bias`), shape `[channels]`.
+    pub bias: String,
+    /// Pieces per window.
+    pub window: usize,
+    /// Embedding width.
+    pub dim: usize,
+    /// Output channels.
+    pub channels: usize,
+}
+
+impl NetSpec {
+    /// The convolution of a word-piece feature; `None` for other kinds.
+    pub fn conv(&self, feature: &FeatureSpec) -> Option<Conv> {
+        let FeatureKind::WordPieces { tokenizer } = &feature.kind else { return None };
+        Some(Conv {
+            weight: format!("conv.{}.weight", feature.name),
+            bias: format!("conv.{}.bias", feature.name),
+            window: tokenizer.window as usize,
+            dim: self.table(feature)?.dim,
+            channels: *self.channels.get(&feature.name)?,
+        })
     }
 }
 

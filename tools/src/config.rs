@@ -8,6 +8,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use dram_core::manifest::{FeatureKind, FeatureSpec, Manifest, OutputMeaning, OutputSpec, Scope, Task, TokenizerSpec};
+use std::path::PathBuf;
 use dram_core::EventKind;
 use serde::{Deserialize, Serialize};
 
@@ -52,7 +53,7 @@ pub struct FeatureConfig {
     /// Data column; defaults to `name`.
     #[serde(default)]
     pub column: Option<String>,
-    /// `categorical`, `hashed`, `numeric`, `sequence` or `text`.
+    /// `categorical`, `hashed`, `numeric`, `sequence`, `text` or `word_pieces`.
     pub kind: String,
     /// `candidate`, `context` or `history` (default: `history` for sequences, else `candidate`).
     #[serde(default)]
@@ -90,6 +91,52 @@ pub struct FeatureConfig {
     /// Text: tokenizer settings.
     #[serde(default)]
     pub tokenizer: Option<TextConfig>,
+    /// Word pieces: vocabulary source, sequence length and convolution.
+    #[serde(default)]
+    pub word_pieces: Option<WordPieceConfig>,
+}
+
+/// A word-piece feature: the student's vocabulary is the part of a BERT vocabulary the training
+/// texts use ([`crate::text::student_vocab`]), and a convolution of `window` pieces with
+/// `channels` outputs, max-pooled over the text, reads it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WordPieceConfig {
+    /// The Hugging Face `tokenizer.json` whose WordPiece vocabulary is pruned (a relative path
+    /// is taken from the working directory).
+    pub vocab: PathBuf,
+    /// Pieces seen fewer times than this in the training texts are dropped (their words are
+    /// spelled with shorter pieces, or become unknown).
+    #[serde(default = "default_min_count")]
+    pub min_count: u64,
+    /// Most pieces kept, the most frequent first (single characters always stay).
+    #[serde(default = "default_max_vocab")]
+    pub max_vocab: usize,
+    /// Pieces kept per text.
+    #[serde(default = "default_piece_len")]
+    pub max_tokens: u32,
+    /// Pieces per convolution window.
+    #[serde(default = "default_window")]
+    pub window: u32,
+    /// Convolution output channels (the width the feature gives the MLP).
+    #[serde(default = "default_channels")]
+    pub channels: usize,
+}
+
+fn default_min_count() -> u64 {
+    2
+}
+fn default_max_vocab() -> usize {
+    16_384
+}
+fn default_piece_len() -> u32 {
+    128
+}
+fn default_window() -> u32 {
+    3
+}
+fn default_channels() -> usize {
+    128
 }
 
 /// Text tokenizer settings (the manifest's [`TokenizerSpec`] minus buckets and salt).
@@ -299,8 +346,8 @@ impl Config {
                 "numeric" => matches!(column, Column::Int(_) | Column::Float(_)),
                 "categorical" => matches!(column, Column::Int(_) | Column::Str(_)),
                 "hashed" => matches!(column, Column::Int(_) | Column::Str(_)),
-                "text" => matches!(column, Column::Str(_)),
-                other => bail!("feature `{}`: unknown kind `{other}` (expected categorical, hashed, numeric, sequence or text)", feature.name),
+                "text" | "word_pieces" => matches!(column, Column::Str(_)),
+                other => bail!("feature `{}`: unknown kind `{other}` (expected categorical, hashed, numeric, sequence, text or word_pieces)", feature.name),
             };
             if !ok {
                 bail!(
@@ -359,6 +406,12 @@ impl Config {
                         },
                     }
                 }
+                "word_pieces" => {
+                    let w = need(f.word_pieces.clone(), f, "word_pieces")?;
+                    let texts = column.expect("non-sequence");
+                    let texts = (0..train.rows()).map(|i| texts.text(i));
+                    FeatureKind::WordPieces { tokenizer: crate::text::student_vocab::fit(&w, texts)? }
+                }
                 other => bail!("feature `{}`: unknown kind `{other}`", f.name),
             };
             let scope = f.scope.unwrap_or(if f.kind == "sequence" { Scope::History } else { Scope::Candidate });
@@ -383,10 +436,15 @@ impl Config {
     pub fn net_spec(&self, manifest: Manifest) -> NetSpec {
         let mut embedding_dims = BTreeMap::new();
         let mut pooling = BTreeMap::new();
+        let mut channels = BTreeMap::new();
         for f in &self.features {
             match f.kind.as_str() {
                 "categorical" | "hashed" | "text" => {
                     embedding_dims.insert(f.name.clone(), f.embedding_dim.unwrap_or(self.model.embedding_dim));
+                }
+                "word_pieces" => {
+                    embedding_dims.insert(f.name.clone(), f.embedding_dim.unwrap_or(self.model.embedding_dim));
+                    channels.insert(f.name.clone(), f.word_pieces.as_ref().map_or(default_channels(), |w| w.channels));
                 }
                 "sequence" => {
                     pooling.insert(f.name.clone(), f.pooling);
@@ -394,7 +452,7 @@ impl Config {
                 _ => {}
             }
         }
-        NetSpec { manifest, embedding_dims, pooling, hidden: self.model.hidden.clone() }
+        NetSpec { manifest, embedding_dims, pooling, channels, hidden: self.model.hidden.clone() }
     }
 }
 

@@ -12,10 +12,11 @@ use crate::data::{Column, Table};
 /// One graph input's values for every row: `width` values per row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Buffer {
-    /// Row indices; `rank` is the graph input's rank (1 for scalar ids, 2 for bags).
-    Ids { width: usize, rank: usize, data: Vec<i64> },
+    /// Row indices; `dims` is the graph input's shape after the row axis (empty for scalar
+    /// ids, `[L]` for bags, `[window, L]` for word-piece windows) and `width` its product.
+    Ids { width: usize, dims: Vec<usize>, data: Vec<i64> },
     /// Floats (numeric values `[N, 1]`, pooling weights `[N, L]`).
-    Values { width: usize, rank: usize, data: Vec<f32> },
+    Values { width: usize, dims: Vec<usize>, data: Vec<f32> },
 }
 
 impl Buffer {
@@ -28,10 +29,8 @@ impl Buffer {
 
     /// The shape of `rows` rows of this input.
     pub fn shape(&self, rows: usize) -> Vec<usize> {
-        match self {
-            Buffer::Ids { rank: 1, .. } | Buffer::Values { rank: 1, .. } => vec![rows],
-            _ => vec![rows, self.width()],
-        }
+        let (Buffer::Ids { dims, .. } | Buffer::Values { dims, .. }) = self;
+        std::iter::once(rows).chain(dims.iter().copied()).collect()
     }
 }
 
@@ -206,14 +205,18 @@ impl Dataset {
             .inputs()
             .iter()
             .map(|i| {
-                let width = match i.shape.get(1) {
-                    Some(dram_core::manifest::Dim::Fixed(w)) => *w,
-                    _ => 1,
-                };
-                let rank = i.shape.len();
+                let dims: Vec<usize> = i
+                    .shape
+                    .iter()
+                    .filter_map(|d| match d {
+                        dram_core::manifest::Dim::Fixed(w) => Some(*w),
+                        dram_core::manifest::Dim::Batch => None,
+                    })
+                    .collect();
+                let width = dims.iter().product();
                 match i.dtype {
-                    dram_core::manifest::DType::I64 => Buffer::Ids { width, rank, data: Vec::with_capacity(rows * width) },
-                    dram_core::manifest::DType::F32 => Buffer::Values { width, rank, data: Vec::with_capacity(rows * width) },
+                    dram_core::manifest::DType::I64 => Buffer::Ids { width, dims, data: Vec::with_capacity(rows * width) },
+                    dram_core::manifest::DType::F32 => Buffer::Values { width, dims, data: Vec::with_capacity(rows * width) },
                 }
             })
             .collect();

@@ -86,6 +86,7 @@ pub fn ranker_spec(pooling: Pooling) -> NetSpec {
         manifest,
         embedding_dims: [("item", 4), ("category", 3), ("device", 2)].map(|(k, v)| (k.to_string(), v)).into(),
         pooling: [("recent".to_string(), pooling)].into(),
+        channels: BTreeMap::new(),
         hidden: vec![8, 4],
     }
 }
@@ -111,6 +112,7 @@ pub fn classifier_spec() -> NetSpec {
         manifest,
         embedding_dims: [("text".to_string(), 6)].into(),
         pooling: BTreeMap::new(),
+        channels: BTreeMap::new(),
         hidden: vec![5],
     }
 }
@@ -124,7 +126,11 @@ pub fn random_params(spec: &NetSpec, seed: u64) -> Params {
         params.insert(t.param, Param { shape: vec![t.rows, t.dim], data });
     }
     for (name, shape) in spec.dense_shapes() {
-        let std = if shape.len() == 2 { 1.0 / (shape[1] as f64).sqrt() } else { 0.1 };
+        let std = match shape.len() {
+            2 => 1.0 / (shape[1] as f64).sqrt(),
+            3 => 1.0 / ((shape[0] * shape[1]) as f64).sqrt(),
+            _ => 0.1,
+        };
         let data = rng.normals(shape.iter().product(), std);
         params.insert(name, Param { shape, data });
     }

@@ -16,12 +16,12 @@ use crate::export::Target;
 /// whole).
 pub const NPU_OPS: &[&str] = &[
     "Add", "Concat", "DequantizeLinear", "Gather", "Gemm", "Identity", "MatMul", "Min", "Mul", "QuantizeLinear",
-    "ReduceSum", "Relu", "Reshape", "Sigmoid", "Softmax", "Sub", "Transpose", "Unsqueeze",
+    "ReduceMax", "ReduceSum", "Relu", "Reshape", "Sigmoid", "Softmax", "Sub", "Transpose", "Unsqueeze",
 ];
 
 /// Operators the `coreml` profile allows (what ONNX-to-Core ML conversion maps directly).
 pub const COREML_OPS: &[&str] = &[
-    "Add", "Cast", "Concat", "DequantizeLinear", "Gather", "Gemm", "Identity", "MatMul", "Min", "Mul", "ReduceSum",
+    "Add", "Cast", "Concat", "DequantizeLinear", "Gather", "Gemm", "Identity", "MatMul", "Min", "Mul", "ReduceMax", "ReduceSum",
     "Relu", "Reshape", "Sigmoid", "Softmax", "Sub", "Transpose", "Unsqueeze",
 ];
 

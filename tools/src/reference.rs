@@ -71,9 +71,41 @@ pub fn pieces(spec: &NetSpec, params: &Params, inputs: &[Tensor], n: usize) -> R
                 out.push((0..t.dim).map(|d| h.iter().zip(&a).map(|(hj, aj)| hj[d] * aj).sum()).collect());
                 next += 2;
             }
+            FeatureKind::WordPieces { .. } => {
+                let t = spec.table(feature).expect("table");
+                let conv = spec.conv(feature).expect("word-piece features have a convolution");
+                let len = inputs[next + 1].shape()[1];
+                let cells = conv.window * len;
+                let ids = &inputs[next].as_i64().ok_or_else(|| anyhow!("ids must be i64"))?[n * cells..(n + 1) * cells];
+                let w = &inputs[next + 1].as_f32().ok_or_else(|| anyhow!("weights must be f32"))?[n * len..(n + 1) * len];
+                out.push(conv_max(&table(&t.param)?.data, &table(&conv.weight)?.data, &table(&conv.bias)?.data, ids, w, &conv));
+                next += 2;
+            }
         }
     }
     Ok(out)
+}
+
+/// `max_t w_t relu(b + sum_j E[ids[j][t]] W[j])` per channel: the width-`window` convolution
+/// over embedded word pieces, max-pooled over the positions with weight 1 (0 for an empty text).
+fn conv_max(table: &[f32], weight: &[f32], bias: &[f32], ids: &[i64], w: &[f32], conv: &crate::arch::Conv) -> Vec<f32> {
+    let (d, c, len) = (conv.dim, conv.channels, w.len());
+    let mut pooled = vec![0f32; c];
+    for t in 0..len {
+        let mut acc = bias.to_vec();
+        for j in 0..conv.window {
+            let id = ids[j * len + t] as usize;
+            let e = &table[id * d..(id + 1) * d];
+            for (k, ek) in e.iter().enumerate() {
+                let row = &weight[(j * d + k) * c..(j * d + k + 1) * c];
+                acc.iter_mut().zip(row).for_each(|(a, wk)| *a += ek * wk);
+            }
+        }
+        for (p, a) in pooled.iter_mut().zip(acc) {
+            *p = p.max(a.max(0.0) * w[t]);
+        }
+    }
+    pooled
 }
 
 /// Target-attention pooling weights: softmax over real events of `h_j . (att t) / sqrt(d)`,

@@ -3,6 +3,8 @@
 //! predicts, (b) ranks like the float model, and (c) runs its layers on tract's integer
 //! matmul kernels, with no float matmul left for a quantized layer.
 
+mod common;
+
 use dram_core::Model;
 use dram_tools::arch::{NetSpec, Params};
 use dram_tools::config::Config;
@@ -121,43 +123,15 @@ fn per_row_table_scales_export_and_load() {
 
 #[test]
 fn fp32_cpu_and_npu_exports_score_the_same_in_onnxruntime() {
-    use std::process::Command;
-    let ready = Command::new("python3").args(["-c", "import onnx, onnxruntime, numpy"]).output().map(|o| o.status.success()).unwrap_or(false);
-    if !ready {
-        eprintln!("SKIPPED fp32_cpu_and_npu_exports_score_the_same_in_onnxruntime: python3 with `onnx`, `onnxruntime` and `numpy` is not installed (scripts/install-deps.sh)");
-        return;
-    }
     let t = trained_student();
-    let dir = std::env::temp_dir().join(format!("dram-interop-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     let request = dram_tools::compress::Request::default();
     let cpu = dram_tools::compress::compress(&t.spec, &t.params, &t.manifest, &t.valid, &request).unwrap();
     let npu_request = dram_tools::compress::Request { target: export::Target::Npu, batch: 64, ..request };
     let npu = dram_tools::compress::compress(&t.spec, &t.params, &t.manifest, &t.valid, &npu_request).unwrap();
     let fp32 = export::fp32_model(&t.spec, &t.params, &t.manifest).unwrap();
-    for (name, bytes) in [("fp32.onnx", &fp32), ("int8.onnx", &cpu.bytes), ("npu.onnx", &npu.bytes)] {
-        std::fs::write(dir.join(name), bytes).unwrap();
-    }
     let rows: Vec<usize> = (0..t.test.rows.min(300)).collect();
-    let tensors = t.test.tensors(&rows);
-    let mut inputs = serde_json::Map::new();
-    for (input, tensor) in t.manifest.graph_inputs().iter().zip(&tensors) {
-        let (dtype, data) = match (tensor.as_i64(), tensor.as_f32()) {
-            (Some(ids), _) => ("i64", serde_json::json!(ids)),
-            (_, Some(values)) => ("f32", serde_json::json!(values)),
-            _ => unreachable!("dram inputs are i64 or f32"),
-        };
-        inputs.insert(input.name.clone(), serde_json::json!({"dtype": dtype, "shape": tensor.shape(), "data": data}));
-    }
-    let score = |bytes: &[u8]| Model::from_bytes(bytes).unwrap().run_encoded(tensors.clone()).unwrap();
-    let cases = serde_json::json!({"inputs": inputs, "batch": 64, "scores": {"fp32": score(&fp32), "int8": score(&cpu.bytes)}});
-    std::fs::write(dir.join("cases.json"), cases.to_string()).unwrap();
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python/check_interop.py");
-    let out = Command::new("python3").arg(script).arg(&dir).output().unwrap();
-    let report = String::from_utf8_lossy(&out.stdout);
-    eprintln!("{report}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.status.success(), "ONNX Runtime disagrees with dram-core:\n{report}");
-    std::fs::remove_dir_all(dir).unwrap();
+    let exports = common::Exports { fp32: &fp32, cpu: &cpu.bytes, npu: &npu.bytes, npu_batch: 64 };
+    common::onnxruntime_agrees("fp32_cpu_and_npu_exports_score_the_same_in_onnxruntime", &t.manifest, &t.test.tensors(&rows), &exports);
 }
 
 #[test]

@@ -21,7 +21,7 @@ pub fn value_for(kind: &FeatureKind) -> Option<Value> {
         FeatureKind::Categorical { .. } => Some(Value::Int(1)),
         FeatureKind::Hashed { .. } => Some(Value::Str("sku-1".into())),
         FeatureKind::Numeric { .. } => Some(Value::Float(1.5)),
-        FeatureKind::Text { .. } => Some(Value::Str("Très bien, 很好 👍".into())),
+        FeatureKind::Text { .. } | FeatureKind::WordPieces { .. } => Some(Value::Str("Très bien, 很好 👍".into())),
         FeatureKind::Sequence { .. } => None,
     }
 }

@@ -41,6 +41,11 @@ pub(crate) fn required_int(node: &NodeProto, name: &str) -> Import<i64> {
         .ok_or_else(|| Unsupported::new(format!("{} node `{}` without its `{name}` attribute", node.op_type, node.name)))
 }
 
+/// An integer-list attribute, `None` when absent.
+pub(crate) fn ints(node: &NodeProto, name: &str) -> Import<Option<Vec<i64>>> {
+    Ok(find(node, name, AttributeType::Ints)?.map(|a| a.ints.clone()))
+}
+
 /// A float attribute, `default` when absent.
 pub(crate) fn float(node: &NodeProto, name: &str, default: f32) -> Import<f32> {
     Ok(find(node, name, AttributeType::Float)?.map_or(default, |a| a.f))

@@ -31,6 +31,7 @@ use std::collections::HashMap;
 
 use tract_core::internal::*;
 use tract_core::ops::konst::Const;
+use tract_core::ops::nn::Reducer;
 use tract_onnx::pb::{GraphProto, ModelProto, NodeProto};
 
 /// Lowest default-domain opset translated directly (13 moved `axes` of `ReduceSum` and
@@ -159,7 +160,8 @@ impl<'g> Builder<'g> {
             "Gather" => layout::gather(self, name, node, inputs),
             "Unsqueeze" => layout::unsqueeze(self, name, node, inputs),
             "Concat" => layout::concat(self, name, node, inputs),
-            "ReduceSum" => reduce::reduce_sum(self, name, node, inputs),
+            "ReduceSum" => reduce::reduce(self, name, node, inputs, Reducer::Sum),
+            "ReduceMax" => reduce::reduce(self, name, node, inputs, Reducer::Max),
             "Softmax" => reduce::softmax(self, name, node, inputs),
             "Gemm" => linear::gemm(self, name, node, inputs),
             "MatMul" => linear::matmul(self, name, node, inputs),

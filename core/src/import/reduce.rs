@@ -1,4 +1,4 @@
-//! ONNX operators that act along axes: `ReduceSum` (tract's `Reduce<Sum>`, then an
+//! ONNX operators that act along axes: `ReduceSum` and `ReduceMax` (tract's `Reduce`, then an
 //! `AxisOp::Rm` per reduced axis unless `keepdims`) and `Softmax` over one axis.
 
 use tract_core::internal::*;
@@ -9,19 +9,26 @@ use tract_onnx::pb::NodeProto;
 use super::layout::const_axes;
 use super::{attr, resolve_axis, Builder, Import, Unsupported};
 
-/// `ReduceSum` (opset 13: constant `axes` input; all axes when absent or empty, unless
-/// `noop_with_empty_axes`).
-pub(crate) fn reduce_sum(b: &mut Builder, name: &str, node: &NodeProto, inputs: &[OutletId]) -> Import<TVec<OutletId>> {
-    attr::only(node, &["keepdims", "noop_with_empty_axes"])?;
+/// `ReduceSum` or `ReduceMax` (`reducer`) over constant axes: an `axes` input (`ReduceSum`
+/// from opset 13, `ReduceMax` from 18) or, for `ReduceMax` before opset 18, an `axes`
+/// attribute; all axes when absent or empty, unless `noop_with_empty_axes`.
+pub(crate) fn reduce(b: &mut Builder, name: &str, node: &NodeProto, inputs: &[OutletId], reducer: Reducer) -> Import<TVec<OutletId>> {
+    let axes_attribute = reducer == Reducer::Max && inputs.len() == 1;
+    if axes_attribute {
+        attr::only(node, &["keepdims", "axes"])?;
+    } else {
+        attr::only(node, &["keepdims", "noop_with_empty_axes"])?;
+    }
     attr::arity(node, inputs.len(), 1, 2)?;
     let fact = b.fact(inputs[0])?;
     if !(fact.datum_type.is_float() || fact.datum_type.is_integer()) {
-        return Err(Unsupported::new(format!("ReduceSum of {:?}", fact.datum_type)));
+        return Err(Unsupported::new(format!("{} of {:?}", node.op_type, fact.datum_type)));
     }
     let rank = fact.rank();
     let keep = attr::flag(node, "keepdims", true)?;
     let requested = match inputs.get(1) {
         Some(axes) => const_axes(b, node, *axes)?,
+        None if axes_attribute => attr::ints(node, "axes")?.unwrap_or_default(),
         None => vec![],
     };
     if requested.is_empty() && attr::flag(node, "noop_with_empty_axes", false)? {
@@ -34,7 +41,7 @@ pub(crate) fn reduce_sum(b: &mut Builder, name: &str, node: &NodeProto, inputs: 
     };
     axes.sort_unstable();
     axes.dedup();
-    let mut wire = b.wire(node, name, Reduce::new(axes.clone(), Reducer::Sum), &inputs[..1])?[0];
+    let mut wire = b.wire(node, name, Reduce::new(axes.clone(), reducer), &inputs[..1])?[0];
     if !keep {
         for axis in axes.into_iter().rev() {
             wire = b.wire(node, &format!("{name}-dispose-dims-{axis}"), AxisOp::Rm(axis), &[wire])?[0];

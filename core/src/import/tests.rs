@@ -170,7 +170,7 @@ fn gather_unsqueeze_concat() {
 }
 
 #[test]
-fn reduce_sum_and_softmax() {
+fn reduce_sum_reduce_max_and_softmax() {
     for (axes, keep) in [(Some(vec![1i64]), 0), (Some(vec![-1]), 1), (Some(vec![0, 2]), 0), (None, 1)] {
         let mut n = node("ReduceSum", &["x"], vec![int_attr("keepdims", keep)]);
         let mut inits = vec![];
@@ -179,6 +179,13 @@ fn reduce_sum_and_softmax() {
             inits.push(initializer("a", tensor1(&axes)));
         }
         same_as_tract_onnx(&model(x(&["N", "4", "3"]), inits, vec![n], 17), 2);
+    }
+    for (axes, keep) in [(Some(vec![1i64]), 0), (Some(vec![-1, 0]), 1), (None, 0)] {
+        let mut attrs = vec![int_attr("keepdims", keep)];
+        if let Some(axes) = axes {
+            attrs.push(AttributeProto { name: "axes".into(), r#type: AttributeType::Ints as i32, ints: axes, ..Default::default() });
+        }
+        same_as_tract_onnx(&model(x(&["N", "4", "3"]), vec![], vec![node("ReduceMax", &["x"], attrs)], 17), 2);
     }
     same_as_tract_onnx(&model(x(&["N", "4"]), vec![], vec![node("Softmax", &["x"], vec![int_attr("axis", 1)])], 17), 3);
     same_as_tract_onnx(&model(x(&["N", "2", "4"]), vec![], vec![node("Softmax", &["x"], vec![])], 17), 3);
@@ -198,6 +205,9 @@ fn gemm_and_matmul() {
     let m = initializer("m", Tensor::from_shape(&[3, 2], &[0.5f32, -1.0, 2.0, 0.25, 1.5, -0.75]).unwrap());
     same_as_tract_onnx(&model(x(&["N", "3"]), vec![m.clone()], vec![node("MatMul", &["x", "m"], vec![])], 17), 4);
     same_as_tract_onnx(&model(x(&["N", "4", "3"]), vec![m], vec![node("MatMul", &["x", "m"], vec![])], 17), 2);
+    // A word-piece convolution: `[N, window, L, d] x [window, d, c]`, batched over the window.
+    let k = initializer("k", Tensor::from_shape(&[2, 3, 2], &[0.5f32, -1.0, 2.0, 0.25, 1.5, -0.75, 1.0, 0.0, -0.5, 0.75, 0.25, 2.0]).unwrap());
+    same_as_tract_onnx(&model(x(&["N", "2", "4", "3"]), vec![k], vec![node("MatMul", &["x", "k"], vec![])], 17), 2);
 }
 
 #[test]

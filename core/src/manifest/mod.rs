@@ -6,7 +6,7 @@
 
 mod validate;
 
-pub use validate::{MAX_CLASSES, MAX_FEATURES, MAX_SEQUENCE_LEN, MAX_TABLE_ROWS};
+pub use validate::{MAX_CLASSES, MAX_FEATURES, MAX_SEQUENCE_LEN, MAX_TABLE_ROWS, MAX_WINDOW};
 
 use std::collections::BTreeMap;
 
@@ -17,8 +17,10 @@ use crate::{Error, Result};
 
 /// The `metadata_props` key under which the manifest JSON is stored.
 pub const MANIFEST_KEY: &str = "dram.manifest";
-/// The newest manifest schema version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The newest manifest schema version this build reads and writes. Version 2 added
+/// [`FeatureKind::WordPieces`]; a manifest is written with the lowest version its features
+/// need ([`Manifest::new`]), so files without word pieces still load in version-1 runtimes.
+pub const SCHEMA_VERSION: u32 = 2;
 /// The name of the symbolic batch (candidate-count) dimension in exported graphs.
 pub const BATCH_DIM: &str = "N";
 /// Largest manifest accepted, in bytes: a hostile file cannot make the parser allocate more.
@@ -136,7 +138,24 @@ impl FeatureSpec {
             }
             FeatureKind::Sequence { max_len, .. } => bag_inputs(name, *max_len as usize),
             FeatureKind::Text { tokenizer } => bag_inputs(name, tokenizer.max_tokens as usize),
+            FeatureKind::WordPieces { tokenizer } => {
+                let (len, window) = (tokenizer.max_tokens as usize, tokenizer.window as usize);
+                let weights = format!("{name}{WEIGHTS_SUFFIX}");
+                vec![
+                    GraphInput { name, dtype: DType::I64, shape: vec![Dim::Batch, Dim::Fixed(window), Dim::Fixed(len)] },
+                    GraphInput { name: weights, dtype: DType::F32, shape: vec![Dim::Batch, Dim::Fixed(len)] },
+                ]
+            }
         }
+    }
+}
+
+/// The lowest schema version that can describe `features`.
+pub fn required_schema_version(features: &[FeatureSpec]) -> u32 {
+    if features.iter().any(|f| matches!(f.kind, FeatureKind::WordPieces { .. })) {
+        2
+    } else {
+        1
     }
 }
 
@@ -225,6 +244,12 @@ pub enum FeatureKind {
         /// How text becomes hashed token ids.
         tokenizer: TokenizerSpec,
     },
+    /// Free text as BERT word pieces from a vocabulary stored in the manifest, fed to the
+    /// graph as convolution windows (see [`WordPieceSpec`]).
+    WordPieces {
+        /// The vocabulary and window layout.
+        tokenizer: WordPieceSpec,
+    },
 }
 
 impl FeatureKind {
@@ -234,6 +259,7 @@ impl FeatureKind {
             FeatureKind::Categorical { vocab_size } => Some(vocab_size + 1),
             FeatureKind::Hashed { buckets, .. } => Some(buckets + 1),
             FeatureKind::Text { tokenizer } => Some(tokenizer.buckets + 1),
+            FeatureKind::WordPieces { tokenizer } => Some(tokenizer.vocab.len() as u64 + 1),
             FeatureKind::Numeric { .. } | FeatureKind::Sequence { .. } => None,
         }
     }
@@ -246,6 +272,7 @@ impl FeatureKind {
             FeatureKind::Numeric { .. } => "numeric",
             FeatureKind::Sequence { .. } => "sequence",
             FeatureKind::Text { .. } => "text",
+            FeatureKind::WordPieces { .. } => "word_pieces",
         }
     }
 }
@@ -268,6 +295,42 @@ pub struct TokenizerSpec {
     pub salt: u64,
     /// Tokens kept (the first ones); the graph input has this width.
     pub max_tokens: u32,
+}
+
+/// The on-device word-piece featuriser: BERT's uncased normalisation and greedy WordPiece over
+/// [`WordPieceSpec::vocab`] ([`crate::preprocess::wordpiece`]), then for every position `t` the
+/// pieces `t .. t + window`, so a graph computes a width-`window` convolution with one
+/// `Gather` and one batched `MatMul`.
+///
+/// Inputs: ids `[N, window, max_tokens]`, where `ids[n][j][t]` is the table row of piece
+/// `t + j` (`1 + index` in `vocab`; 0 for a word the vocabulary cannot spell and past the
+/// end), and weights `[N, max_tokens]`, 1 on real pieces and 0 on padding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WordPieceSpec {
+    /// The normalisation before splitting; only BERT's uncased one exists.
+    pub normalization: WordPieceNormalization,
+    /// The pieces, continuations prefixed with `##`; piece `i` is table row `i + 1`.
+    pub vocab: Vec<String>,
+    /// Pieces kept (the first ones).
+    pub max_tokens: u32,
+    /// Consecutive pieces each position sees.
+    pub window: u32,
+}
+
+impl WordPieceSpec {
+    /// A spec with BERT's uncased normalisation.
+    pub fn new(vocab: Vec<String>, max_tokens: u32, window: u32) -> WordPieceSpec {
+        WordPieceSpec { normalization: WordPieceNormalization::BertUncased, vocab, max_tokens, window }
+    }
+}
+
+/// Text normalisation of a [`WordPieceSpec`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WordPieceNormalization {
+    /// Drop control characters, space out CJK ideographs, strip accents, lower-case.
+    BertUncased,
 }
 
 /// A graph output and the meaning of its values.
@@ -356,10 +419,11 @@ pub struct Provenance {
 }
 
 impl Manifest {
-    /// A manifest of the current schema version with default quantization and provenance.
+    /// A manifest of the lowest schema version its features need, with default quantization
+    /// and provenance.
     pub fn new(task: Task, features: Vec<FeatureSpec>, outputs: Vec<OutputSpec>) -> Manifest {
         Manifest {
-            schema_version: SCHEMA_VERSION,
+            schema_version: required_schema_version(&features),
             task,
             features,
             outputs,

@@ -14,6 +14,9 @@ pub const MAX_FEATURES: usize = 1024;
 /// Most class labels a classifier may declare.
 pub const MAX_CLASSES: usize = 10_000;
 
+/// Widest convolution window of a word-piece feature.
+pub const MAX_WINDOW: u32 = 16;
+
 fn invalid(reason: String) -> Error {
     Error::InvalidManifest { reason }
 }
@@ -34,6 +37,13 @@ impl Manifest {
             return Err(invalid(format!(
                 "expected at most {MAX_FEATURES} features, found {}",
                 self.features.len()
+            )));
+        }
+        let needed = super::required_schema_version(&self.features);
+        if self.schema_version < needed {
+            return Err(invalid(format!(
+                "schema_version {} cannot describe these features: word_pieces features need schema {needed}",
+                self.schema_version
             )));
         }
         let mut names = HashSet::new();
@@ -132,6 +142,24 @@ impl Manifest {
                             "feature `{name}`: n-gram orders must not repeat, found {orders:?}"
                         )));
                     }
+                }
+            }
+            FeatureKind::WordPieces { tokenizer } => {
+                check_len(name, tokenizer.max_tokens)?;
+                if tokenizer.window == 0 || tokenizer.window > MAX_WINDOW {
+                    return Err(invalid(format!(
+                        "feature `{name}`: window must be in 1..={MAX_WINDOW}, found {}",
+                        tokenizer.window
+                    )));
+                }
+                if tokenizer.vocab.is_empty() {
+                    return Err(invalid(format!("feature `{name}`: the word-piece vocabulary is empty")));
+                }
+                let mut seen = HashSet::new();
+                if let Some(bad) = tokenizer.vocab.iter().find(|p| p.is_empty() || p.as_str() == "##" || !seen.insert(p.as_str())) {
+                    return Err(invalid(format!(
+                        "feature `{name}`: word piece `{bad}` is empty or repeated; pieces must be unique and non-empty"
+                    )));
                 }
             }
             _ => {}

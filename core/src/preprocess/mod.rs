@@ -5,6 +5,9 @@
 mod scalar;
 mod sequence;
 pub mod text;
+pub mod wordpiece;
+
+use std::sync::Arc;
 
 use crate::history::{Event, History};
 use crate::manifest::{DType, Dim, FeatureKind, FeatureSpec, GraphInput, Manifest, Scope};
@@ -73,6 +76,8 @@ pub struct Row<'a> {
 pub struct Encoder {
     features: Vec<FeatureSpec>,
     inputs: Vec<GraphInput>,
+    /// The lookup table of every word-piece feature, by position in `features`.
+    vocabs: Vec<Option<Arc<wordpiece::Vocab>>>,
 }
 
 /// How rows are supplied: one shared context and history for all rows (ranking), or one per row.
@@ -118,12 +123,22 @@ enum Column {
     Ids(Vec<i64>),
     Values(Vec<f32>),
     Bag { ids: Vec<i64>, weights: Vec<f32> },
+    /// Word-piece windows: `window * len` ids and `len` weights per row.
+    Windows { ids: Vec<i64>, weights: Vec<f32>, window: usize },
 }
 
 impl Encoder {
     /// An encoder for a validated manifest.
     pub fn new(manifest: &Manifest) -> Encoder {
-        Encoder { features: manifest.features.clone(), inputs: manifest.graph_inputs() }
+        let vocabs = manifest
+            .features
+            .iter()
+            .map(|f| match &f.kind {
+                FeatureKind::WordPieces { tokenizer } => Some(Arc::new(wordpiece::Vocab::new(tokenizer.vocab.iter().cloned()))),
+                _ => None,
+            })
+            .collect();
+        Encoder { features: manifest.features.clone(), inputs: manifest.graph_inputs(), vocabs }
     }
 
     /// The graph inputs produced, in order.
@@ -157,12 +172,12 @@ impl Encoder {
             return Err(Error::TooLarge { what: "the encoded input of this call", size, limit: MAX_ENCODED_BYTES });
         }
         let mut tensors = Vec::with_capacity(self.inputs.len());
-        for feature in &self.features {
+        for (f, feature) in self.features.iter().enumerate() {
             let shared = feature.scope != Scope::Candidate && rows.shared_context_and_history();
             let computed = if shared { 1 } else { n };
             let mut column = self.new_column(feature, computed);
             for i in 0..computed {
-                self.encode_one(feature, rows.row(i), i, &mut column)?;
+                self.encode_one(f, rows.row(i), i, &mut column)?;
             }
             if shared {
                 column = repeat(column, n);
@@ -195,16 +210,25 @@ impl Encoder {
                 let cells = rows * *len as usize;
                 Column::Bag { ids: Vec::with_capacity(cells), weights: Vec::with_capacity(cells) }
             }
+            FeatureKind::WordPieces { tokenizer } => {
+                let (len, window) = (tokenizer.max_tokens as usize, tokenizer.window as usize);
+                Column::Windows {
+                    ids: Vec::with_capacity(rows * len * window),
+                    weights: Vec::with_capacity(rows * len),
+                    window,
+                }
+            }
         }
     }
 
     fn encode_one(
         &self,
-        feature: &FeatureSpec,
+        f: usize,
         row: Row<'_>,
         index: usize,
         column: &mut Column,
     ) -> Result<()> {
+        let feature = &self.features[f];
         let at = (feature.scope == Scope::Candidate).then_some(index);
         let value = |name: &str| -> Result<&Value> {
             let map = if feature.scope == Scope::Candidate { row.candidate } else { row.context };
@@ -216,18 +240,12 @@ impl Encoder {
                 encode_sequence(feature, item, row.history, ids, weights);
             }
             (FeatureKind::Text { tokenizer }, Column::Bag { ids, weights }) => {
-                let text = match value(&feature.name)? {
-                    Value::Str(s) => s.as_str(),
-                    other => {
-                        return Err(Error::WrongFeatureType {
-                            feature: feature.name.clone(),
-                            expected: "a string",
-                            found: other.describe(),
-                            row: at,
-                        })
-                    }
-                };
-                text::encode_text(tokenizer, text, ids, weights)?;
+                text::encode_text(tokenizer, text_value(feature, value(&feature.name)?, at)?, ids, weights)?;
+            }
+            (FeatureKind::WordPieces { tokenizer }, Column::Windows { ids, weights, .. }) => {
+                let vocab = self.vocabs[f].as_ref().expect("every word-piece feature has a vocabulary");
+                let text = text_value(feature, value(&feature.name)?, at)?;
+                wordpiece::encode_word_pieces(tokenizer, vocab, text, ids, weights)?;
             }
             (_, Column::Ids(ids)) => {
                 let id = if feature.item_key {
@@ -254,6 +272,19 @@ impl Encoder {
     }
 }
 
+/// The string a text feature holds.
+fn text_value<'v>(feature: &FeatureSpec, value: &'v Value, row: Option<usize>) -> Result<&'v str> {
+    match value {
+        Value::Str(s) => Ok(s.as_str()),
+        other => Err(Error::WrongFeatureType {
+            feature: feature.name.clone(),
+            expected: "a string",
+            found: other.describe(),
+            row,
+        }),
+    }
+}
+
 fn repeat(column: Column, n: usize) -> Column {
     fn tile<T: Copy>(v: Vec<T>, n: usize) -> Vec<T> {
         let mut out = Vec::with_capacity(v.len() * n);
@@ -266,6 +297,7 @@ fn repeat(column: Column, n: usize) -> Column {
         Column::Ids(v) => Column::Ids(tile(v, n)),
         Column::Values(v) => Column::Values(tile(v, n)),
         Column::Bag { ids, weights } => Column::Bag { ids: tile(ids, n), weights: tile(weights, n) },
+        Column::Windows { ids, weights, window } => Column::Windows { ids: tile(ids, n), weights: tile(weights, n), window },
     }
 }
 
@@ -277,6 +309,11 @@ fn push_tensors(out: &mut Vec<Tensor>, column: Column, n: usize) -> Result<()> {
             let width = ids.len() / n;
             out.push(Tensor::i64(vec![n, width], ids)?);
             out.push(Tensor::f32(vec![n, width], weights)?);
+        }
+        Column::Windows { ids, weights, window } => {
+            let len = weights.len() / n;
+            out.push(Tensor::i64(vec![n, window, len], ids)?);
+            out.push(Tensor::f32(vec![n, len], weights)?);
         }
     }
     Ok(())

@@ -5,7 +5,7 @@ use dram_core::manifest::{DType, Dim, FeatureKind, FeatureSpec};
 use tract_onnx::pb::ModelProto;
 
 use crate::arch::{NetSpec, Param, Params, Pooling, MASK_OFFSET};
-use crate::onnx::{attr_int, Elem, GraphBuilder};
+use crate::onnx::{attr_int, attr_ints, Elem, GraphBuilder};
 
 /// How a float graph stores its weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -49,6 +49,16 @@ pub fn float_graph(spec: &NetSpec, params: &Params, batch: Option<usize>, storag
                 let rows = g.node("Gather", &[&table.param, input], vec![attr_int("axis", 0)]);
                 mean_pool(&mut g, &rows, input, &axis1, &axis2)
             }
+            FeatureKind::WordPieces { .. } => {
+                let table = spec.table(feature).ok_or_else(|| no_dim(feature))?;
+                let conv = spec.conv(feature).ok_or_else(|| no_dim(feature))?;
+                let w = param(params, &conv.weight, &[conv.window, conv.dim, conv.channels])?;
+                let w = stored(&mut g, storage, &conv.weight, &w.shape, &w.data, 2);
+                let b = param(params, &conv.bias, &[conv.channels])?;
+                let b = g.initializer_f32(&conv.bias, &b.shape, &b.data);
+                let rows = g.node("Gather", &[&table.param, input], vec![attr_int("axis", 0)]);
+                conv_max_pool(&mut g, &rows, &w, &b, input, &axis1, &axis2)
+            }
             FeatureKind::Sequence { item_feature, max_len, .. } => {
                 let table = spec.sequence_table(feature).ok_or_else(|| no_dim(feature))?;
                 match spec.pooling_of(feature) {
@@ -89,7 +99,7 @@ pub fn float_graph(spec: &NetSpec, params: &Params, batch: Option<usize>, storag
 }
 
 /// Writes a weight as `storage` and returns the name of its f32 value. `axis` is the axis of
-/// the output channels (the one scales follow) for int8.
+/// the output channels (the one scales follow) for int8: the first or the last.
 fn stored(g: &mut GraphBuilder, storage: WeightStorage, name: &str, shape: &[usize], data: &[f32], axis: usize) -> String {
     match storage {
         WeightStorage::F32 => g.initializer_f32(name, shape, data),
@@ -100,7 +110,12 @@ fn stored(g: &mut GraphBuilder, storage: WeightStorage, name: &str, shape: &[usi
         }
         WeightStorage::Int8 => {
             use crate::quantize::scheme::{QMatrix, ScaleAxis};
-            let (rows, cols) = (shape[0], shape[1..].iter().product());
+            assert!(axis == 0 || axis + 1 == shape.len(), "int8 scales follow the first or the last axis");
+            let (rows, cols) = if axis == 0 {
+                (shape[0], shape[1..].iter().product())
+            } else {
+                (shape[..axis].iter().product(), shape[axis])
+            };
             let q = QMatrix::quantize(data, rows, cols, if axis == 0 { ScaleAxis::Row } else { ScaleAxis::Column });
             let raw = g.initializer_i8(&format!("{name}.q"), shape, &q.values);
             let scales = g.initializer_f32(&format!("{name}.scale"), &[q.scales.len()], &q.scales);
@@ -160,6 +175,22 @@ pub(super) fn mean_pool(g: &mut GraphBuilder, rows: &str, ids: &str, axis1: &str
     let w3 = g.node("Unsqueeze", &[&weights, axis2], vec![]);
     let weighted = g.node("Mul", &[rows, &w3], vec![]);
     g.node("ReduceSum", &[&weighted, axis1], vec![attr_int("keepdims", 0)])
+}
+
+/// The word-piece convolution over gathered window rows `rows` (`[N, window, L, dim]`) with
+/// weight `w` (`[window, dim, channels]`) and bias `b`: one `MatMul` batched over the window
+/// offsets, `ReduceSum` over them, `Relu`, times the 0/1 weights, `ReduceMax` over positions.
+/// Multiplying by the weights (rather than adding a large negative offset) is exact here:
+/// after the ReLU every value is at least 0, which is what a padded position contributes.
+pub(super) fn conv_max_pool(g: &mut GraphBuilder, rows: &str, w: &str, b: &str, ids: &str, axis1: &str, axis2: &str) -> String {
+    let weights = format!("{ids}{}", dram_core::manifest::WEIGHTS_SUFFIX);
+    let per_offset = g.node("MatMul", &[rows, w], vec![]);
+    let summed = g.node("ReduceSum", &[&per_offset, axis1], vec![attr_int("keepdims", 0)]);
+    let biased = g.node("Add", &[&summed, b], vec![]);
+    let relu = g.node("Relu", &[&biased], vec![]);
+    let w3 = g.node("Unsqueeze", &[&weights, axis2], vec![]);
+    let masked = g.node("Mul", &[&relu, &w3], vec![]);
+    g.node("ReduceMax", &[&masked], vec![attr_ints("axes", &[1]), attr_int("keepdims", 0)])
 }
 
 /// Target attention over gathered rows `h`: `a = softmax_j((h_j . W t) / sqrt(d) + mask offset)`, pooled

@@ -16,7 +16,7 @@ use anyhow::Result;
 use dram_core::manifest::FeatureKind;
 use tract_onnx::pb::ModelProto;
 
-use super::graph::{attention_pool, declare_inputs, mean_pool, no_dim, transpose_scaled};
+use super::graph::{attention_pool, conv_max_pool, declare_inputs, mean_pool, no_dim, transpose_scaled};
 use crate::arch::Pooling;
 use crate::onnx::{attr_int, Elem, GraphBuilder};
 use crate::quantize::model::{PieceQuant, QuantizedNet};
@@ -60,6 +60,20 @@ pub fn int8_graph(net: &QuantizedNet) -> Result<ModelProto> {
                 let t = spec.table(feature).ok_or_else(|| no_dim(feature))?;
                 let rows = gather_float(&mut g, &t.param, &net.tables[&t.param], input);
                 mean_pool(&mut g, &rows, input, &axis1, &axis2)
+            }
+            FeatureKind::WordPieces { .. } => {
+                let t = spec.table(feature).ok_or_else(|| no_dim(feature))?;
+                let conv = spec.conv(feature).ok_or_else(|| no_dim(feature))?;
+                let rows = gather_float(&mut g, &t.param, &net.tables[&t.param], input);
+                // int8 on disk, a float copy folded when the model loads (as for tables).
+                let q = &net.conv[&conv.weight];
+                let shape = [conv.window, conv.dim, conv.channels];
+                let raw = g.initializer_i8(&format!("{}.q", conv.weight), &shape, &q.weight.values);
+                let units = g.node("Cast", &[&raw], vec![attr_int("to", TO_FLOAT)]);
+                let scales = g.initializer_f32(&format!("{}.scale", conv.weight), &[conv.channels], &q.weight.scales);
+                let w = g.node("Mul", &[&units, &scales], vec![]);
+                let b = g.initializer_f32(&conv.bias, &[conv.channels], &q.bias);
+                conv_max_pool(&mut g, &rows, &w, &b, input, &axis1, &axis2)
             }
             FeatureKind::Sequence { item_feature, max_len, .. } => {
                 let t = spec.sequence_table(feature).ok_or_else(|| no_dim(feature))?;

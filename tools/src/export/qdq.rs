@@ -12,7 +12,7 @@ use anyhow::Result;
 use dram_core::manifest::FeatureKind;
 use tract_onnx::pb::ModelProto;
 
-use super::graph::{attention_pool, declare_inputs, mean_pool, no_dim, transpose_scaled};
+use super::graph::{attention_pool, conv_max_pool, declare_inputs, mean_pool, no_dim, transpose_scaled};
 use crate::arch::Pooling;
 use crate::onnx::{attr_int, Elem, GraphBuilder};
 use crate::quantize::model::{PieceQuant, QuantizedNet};
@@ -55,6 +55,19 @@ pub fn qdq_graph(net: &QuantizedNet, batch: usize) -> Result<ModelProto> {
                 let t = spec.table(feature).ok_or_else(|| no_dim(feature))?;
                 let rows = gather(&mut g, &t.param, input);
                 mean_pool(&mut g, &rows, input, &axis1, &axis2)
+            }
+            FeatureKind::WordPieces { .. } => {
+                let t = spec.table(feature).ok_or_else(|| no_dim(feature))?;
+                let conv = spec.conv(feature).ok_or_else(|| no_dim(feature))?;
+                let rows = gather(&mut g, &t.param, input);
+                let q = &net.conv[&conv.weight];
+                let shape = [conv.window, conv.dim, conv.channels];
+                let raw = g.initializer_i8(&format!("{}.q", conv.weight), &shape, &q.weight.values);
+                let scales = g.initializer_f32(&format!("{}.scale", conv.weight), &[conv.channels], &q.weight.scales);
+                let zeros = g.initializer_i8(&format!("{}.zero", conv.weight), &[conv.channels], &vec![0; conv.channels]);
+                let w = g.node("DequantizeLinear", &[&raw, &scales, &zeros], vec![attr_int("axis", 2)]);
+                let b = g.initializer_f32(&conv.bias, &[conv.channels], &q.bias);
+                conv_max_pool(&mut g, &rows, &w, &b, input, &axis1, &axis2)
             }
             FeatureKind::Sequence { item_feature, max_len, .. } => {
                 let t = spec.sequence_table(feature).ok_or_else(|| no_dim(feature))?;

@@ -173,6 +173,13 @@ pub fn run(
     settings: &PruneSettings,
 ) -> anyhow::Result<(Net, PruneReport)> {
     settings.check()?;
+    if let Some(f) = net.spec.manifest.features.iter().find(|f| net.spec.conv(f).is_some()) {
+        anyhow::bail!(
+            "feature `{}` is a word-piece convolution, which pruning does not handle yet (its MLP columns are \
+             channels, not embedding dimensions): quantize this model with `dram quantize` instead",
+            f.name
+        );
+    }
     let original = net.spec.clone();
     let mut net = net.snapshot()?;
     let before = Snapshot::of(&net, valid)?;

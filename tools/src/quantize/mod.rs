@@ -191,8 +191,12 @@ fn initial(
     float_layers: &[Vec<Vec<f32>>],
 ) -> Result<QuantizedNet> {
     let mut tables = BTreeMap::new();
+    let conv_tables: Vec<String> =
+        spec.manifest.features.iter().filter(|f| spec.conv(f).is_some()).filter_map(|f| spec.table(f)).map(|t| t.param).collect();
     for t in spec.tables() {
         let axis = match settings.table_scales {
+            // A convolution reads float rows: per-column units would need its weights refolded.
+            _ if conv_tables.contains(&t.param) => ScaleAxis::Row,
             TableScales::Row => ScaleAxis::Row,
             TableScales::Column => ScaleAxis::Column,
             TableScales::Auto if t.dim >= ROW_SCALES_FROM_DIM => ScaleAxis::Row,
@@ -210,6 +214,13 @@ fn initial(
             let folded = if q.axis == ScaleAxis::Column { fold_attention(a, &q.scales) } else { a.clone() };
             attention.insert(name, folded);
         }
+    }
+    let mut conv = BTreeMap::new();
+    for c in spec.manifest.features.iter().filter_map(|f| spec.conv(f)) {
+        let w = params.get(&c.weight).ok_or_else(|| anyhow!("missing {}", c.weight))?;
+        let bias = params.get(&c.bias).ok_or_else(|| anyhow!("missing {}", c.bias))?.data.clone();
+        let weight = QMatrix::quantize(&w.data, c.window * c.dim, c.channels, ScaleAxis::Column);
+        conv.insert(c.weight.clone(), model::QConv { weight, bias });
     }
     let mut pieces = Vec::new();
     for (i, f) in spec.manifest.features.iter().enumerate() {
@@ -233,7 +244,7 @@ fn initial(
         let b = &params[&format!("mlp.{l}.bias")];
         layers.push(QLayer::new(w, b, vec![1.0; w.shape[1]], activation));
     }
-    let mut net = QuantizedNet { spec: spec.clone(), tables, attention, pieces, layers };
+    let mut net = QuantizedNet { spec: spec.clone(), tables, attention, conv, pieces, layers };
     net.refold(params)?;
     Ok(net)
 }

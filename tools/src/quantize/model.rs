@@ -83,6 +83,16 @@ impl QLayer {
     }
 }
 
+/// A word-piece convolution stored in int8: the `[window * dim, channels]` weight with
+/// per-channel scales, dequantized once when the model loads, and its float bias.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QConv {
+    /// The weight, one scale per output channel.
+    pub weight: QMatrix,
+    /// The bias.
+    pub bias: Vec<f32>,
+}
+
 /// A network in int8.
 #[derive(Debug, Clone)]
 pub struct QuantizedNet {
@@ -93,6 +103,10 @@ pub struct QuantizedNet {
     /// Target-attention matrices (`att.<feature>`) with their table's column scales folded in
     /// (`diag(s) A diag(s)`), for tables with per-column scales; float otherwise.
     pub attention: BTreeMap<String, Param>,
+    /// Word-piece convolutions by weight name (`conv.<feature>.weight`); their tables have
+    /// per-row scales, so each convolution runs on float rows and its max-pooled output is a
+    /// calibrated piece.
+    pub conv: BTreeMap<String, QConv>,
     /// How each feature's MLP input piece is quantized, in feature order.
     pub pieces: Vec<PieceQuant>,
     /// The MLP layers.
@@ -102,9 +116,12 @@ pub struct QuantizedNet {
 impl QuantizedNet {
     /// Whether a feature's piece is a (pooled) table lookup whose table has per-column scales.
     pub fn is_unit_piece(spec: &NetSpec, tables: &BTreeMap<String, QMatrix>, feature_index: usize) -> bool {
-        spec.lookup_table(&spec.manifest.features[feature_index])
-            .and_then(|t| tables.get(&t.param))
-            .is_some_and(|q| q.axis == ScaleAxis::Column)
+        let feature = &spec.manifest.features[feature_index];
+        spec.conv(feature).is_none()
+            && spec
+                .lookup_table(feature)
+                .and_then(|t| tables.get(&t.param))
+                .is_some_and(|q| q.axis == ScaleAxis::Column)
     }
 
     /// The column scales of the first layer's input (every piece's, concatenated).
@@ -134,7 +151,8 @@ impl QuantizedNet {
     }
 
     /// Bytes of weight storage: int8 values plus the scales that are stored (per-row table
-    /// scales, per-channel weight scales, biases, attention matrices).
+    /// scales, per-channel weight scales, biases, attention matrices, convolution weights with
+    /// their scales and biases).
     pub fn stored_bytes(&self) -> usize {
         let tables: usize = self
             .tables
@@ -143,7 +161,8 @@ impl QuantizedNet {
             .sum();
         let layers: usize = self.layers.iter().map(|l| l.weight.values.len() + 4 * (l.weight.scales.len() + l.bias.len())).sum();
         let attention: usize = self.attention.values().map(|a| 4 * a.data.len()).sum();
-        tables + layers + attention
+        let conv: usize = self.conv.values().map(|c| c.weight.values.len() + 4 * (c.weight.scales.len() + c.bias.len())).sum();
+        tables + layers + attention + conv
     }
 }
 

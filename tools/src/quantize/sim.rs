@@ -94,6 +94,10 @@ impl<'a> Simulator<'a> {
         for (name, a) in &net.attention {
             graph_params.insert(name.clone(), a.clone());
         }
+        for (name, c) in &net.conv {
+            let shape = params[name].shape.clone();
+            graph_params.insert(name.clone(), Param { shape, data: c.weight.dequantize() });
+        }
         Simulator { net, params, graph_params }
     }
 

@@ -43,6 +43,9 @@ impl Net {
                 vec![0.0; shape.iter().product()]
             } else if name.starts_with("att.") {
                 rng.normals(shape.iter().product(), 0.1 / (shape[1] as f64).sqrt())
+            } else if name.starts_with("conv.") {
+                // He initialisation over the window's `window * dim` inputs.
+                rng.normals(shape.iter().product(), (2.0 / (shape[0] * shape[1]) as f64).sqrt())
             } else {
                 let last = name == format!("mlp.{}.weight", layers - 1);
                 let gain = if last { 1.0 } else { 2.0 };
@@ -204,6 +207,11 @@ impl Net {
                     pieces.push(pooled);
                     next += 2;
                 }
+                FeatureKind::WordPieces { .. } => {
+                    let conv = self.spec.conv(feature).expect("word-piece features have a convolution");
+                    pieces.push(self.conv_max(&conv, table_of(next), &batch.inputs[next], &batch.inputs[next + 1])?);
+                    next += 2;
+                }
             }
         }
         if pieces.len() == 1 {
@@ -211,6 +219,19 @@ impl Net {
         } else {
             Tensor::cat(&pieces, 1)
         }
+    }
+
+    /// A word-piece feature's vector `[rows, channels]`: the width-`window` convolution over
+    /// embedded pieces (`ids` `[rows, window, len]`, local table rows), ReLU, then the maximum
+    /// over real positions (`weights` 1) — [`crate::reference`]'s `conv_max`, batched as one
+    /// `[rows * len, window * dim] x [window * dim, channels]` product.
+    fn conv_max(&self, conv: &crate::arch::Conv, table: &Tensor, ids: &Tensor, weights: &Tensor) -> Result<Tensor> {
+        let (n, window, len) = ids.dims3()?;
+        let h = table.index_select(&ids.flatten_all()?, 0)?.reshape((n, window, len, conv.dim))?;
+        let windows = h.permute((0, 2, 1, 3))?.contiguous()?.reshape((n * len, window * conv.dim))?;
+        let w = self.dense(&conv.weight).reshape((window * conv.dim, conv.channels))?;
+        let z = windows.matmul(&w)?.reshape((n, len, conv.channels))?.broadcast_add(self.dense(&conv.bias))?;
+        z.relu()?.broadcast_mul(&weights.unsqueeze(2)?)?.max(1)
     }
 
     /// Logits of every row of `data`, row-major (`output_width` per row), computed in chunks.
