@@ -85,7 +85,16 @@ fn ranker_vectors_target_attention() {
 
 #[test]
 fn classifier_vectors() {
-    let vectors = read_json("classifier.json");
+    run_classifier_vectors("classifier.json");
+}
+
+#[test]
+fn word_piece_classifier_vectors() {
+    run_classifier_vectors("classifier_word_pieces.json");
+}
+
+fn run_classifier_vectors(file: &str) {
+    let vectors = read_json(file);
     let bytes = std::fs::read(vectors_dir().join(vectors["model"].as_str().unwrap())).unwrap();
     let classifier = Classifier::new(Arc::new(Model::from_bytes(&bytes).unwrap())).unwrap();
     let labels: Vec<&str> = vectors["labels"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
@@ -123,5 +132,28 @@ fn tokenizer_vectors() {
         let tokens = dram_core::preprocess::text::tokens(&spec, case["text"].as_str().unwrap());
         let want: Vec<String> = serde_json::from_value(case["tokens"].clone()).unwrap();
         assert_eq!(tokens, want);
+    }
+}
+
+#[test]
+fn word_piece_vectors() {
+    let vectors = read_json("word_pieces.json");
+    let spec: dram_core::manifest::WordPieceSpec = serde_json::from_value(vectors["tokenizer"].clone()).unwrap();
+    let vocab = dram_core::preprocess::wordpiece::Vocab::new(spec.vocab.iter().cloned());
+    let cases = vectors["cases"].as_array().unwrap();
+    assert!(cases.len() >= 7);
+    for case in cases {
+        let text = match case["text"].as_str() {
+            Some(t) => t.to_string(),
+            None => case["text"]["repeat"].as_str().unwrap().repeat(case["text"]["times"].as_u64().unwrap() as usize),
+        };
+        let want: Vec<i64> = serde_json::from_value(case["rows"].clone()).unwrap();
+        let (mut ids, mut weights) = (vec![], vec![]);
+        dram_core::preprocess::wordpiece::encode_word_pieces(&spec, &vocab, &text, &mut ids, &mut weights).unwrap();
+        let len = spec.max_tokens as usize;
+        // Window offset 0 holds the pieces themselves, padded with 0; weights mark them.
+        assert_eq!(&ids[..want.len()], want.as_slice(), "{text:.40}");
+        assert!(ids[want.len()..len].iter().all(|&id| id == 0));
+        assert_eq!(weights.iter().filter(|&&w| w == 1.0).count(), want.len());
     }
 }

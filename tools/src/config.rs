@@ -121,6 +121,11 @@ pub struct WordPieceConfig {
     /// Convolution output channels (the width the feature gives the MLP).
     #[serde(default = "default_channels")]
     pub channels: usize,
+    /// A BERT `model.safetensors` whose input embeddings (ids of `vocab`) start the student's
+    /// table, projected onto their principal directions ([`crate::text::student_init`]);
+    /// random rows when absent.
+    #[serde(default)]
+    pub init_embeddings: Option<PathBuf>,
 }
 
 fn default_min_count() -> u64 {

@@ -32,7 +32,12 @@ pub fn generate() -> Result<BTreeMap<String, Vec<u8>>> {
     let spec = classifier_spec();
     let params = random_params(&spec, 3);
     files.insert("models/classifier.onnx".into(), crate::export::fp32_model(&spec, &params, &spec.manifest)?);
-    files.insert("classifier.json".into(), pretty(&classifier_cases(&spec, &params)?));
+    files.insert("classifier.json".into(), pretty(&classifier_cases(&spec, &params, "classifier")?));
+    let pieces = word_piece_classifier_spec();
+    let pieces_params = random_params(&pieces, 4);
+    files.insert("models/classifier_word_pieces.onnx".into(), crate::export::fp32_model(&pieces, &pieces_params, &pieces.manifest)?);
+    files.insert("classifier_word_pieces.json".into(), pretty(&classifier_cases(&pieces, &pieces_params, "classifier_word_pieces")?));
+    files.insert("word_pieces.json".into(), pretty(&word_piece_cases(&pieces)));
     files.insert("hash.json".into(), pretty(&hash_cases()));
     files.insert("tokenizer.json".into(), pretty(&tokenizer_cases(&spec)));
     Ok(files)
@@ -113,6 +118,29 @@ pub fn classifier_spec() -> NetSpec {
         embedding_dims: [("text".to_string(), 6)].into(),
         pooling: BTreeMap::new(),
         channels: BTreeMap::new(),
+        hidden: vec![5],
+    }
+}
+
+/// The fixture word-piece classifier: a width-3 convolution over a small vocabulary with
+/// continuations, accents (normalised away), CJK characters and punctuation.
+pub fn word_piece_classifier_spec() -> NetSpec {
+    let vocab = [
+        "love", "this", "dress", ",", "fit", "##s", "perfect", "##ly", "!", "terrible", "quality", ".", "return", "##ed",
+        "it", "tres", "jo", "##lie", "robe", "un", "peu", "grande", "很", "好", "ok", "a", "b", "c", "-",
+    ];
+    let tokenizer = WordPieceSpec::new(vocab.map(String::from).to_vec(), 16, 3);
+    let labels = ["negative", "neutral", "positive"].map(String::from).to_vec();
+    let manifest = Manifest::new(
+        Task::Classifier,
+        vec![FeatureSpec::new("text", Scope::Candidate, FeatureKind::WordPieces { tokenizer })],
+        vec![OutputSpec { name: "logits".into(), meaning: OutputMeaning::ClassLogits { labels } }],
+    );
+    NetSpec {
+        manifest,
+        embedding_dims: [("text".to_string(), 6)].into(),
+        pooling: BTreeMap::new(),
+        channels: [("text".to_string(), 5)].into(),
         hidden: vec![5],
     }
 }
@@ -259,7 +287,7 @@ fn ranking_cases(spec: &NetSpec, params: &Params, name: &str) -> Result<Json> {
     Ok(json!({ "model": format!("models/{name}.onnx"), "tolerance": 1e-4, "cases": cases }))
 }
 
-fn classifier_cases(spec: &NetSpec, params: &Params) -> Result<Json> {
+fn classifier_cases(spec: &NetSpec, params: &Params, name: &str) -> Result<Json> {
     let encoder = dram_core::preprocess::Encoder::new(&spec.manifest);
     let texts = [
         "Love this dress, fits perfectly!",
@@ -279,7 +307,7 @@ fn classifier_cases(spec: &NetSpec, params: &Params) -> Result<Json> {
         cases.push(json!({ "text": text, "probabilities": dram_core::softmax(logits) }));
     }
     Ok(json!({
-        "model": "models/classifier.onnx",
+        "model": format!("models/{name}.onnx"),
         "labels": ["negative", "neutral", "positive"],
         "tolerance": 1e-4,
         "cases": cases,
@@ -300,6 +328,25 @@ fn hash_cases() -> Json {
         })
         .collect();
     json!({ "algorithm": "splitmix64_finalize(fnv1a64(salt as 8 LE bytes ++ utf8(text)))", "cases": cases })
+}
+
+/// Word pieces (table rows: `1 +` vocabulary index, 0 for an unknown word) of texts covering
+/// ASCII, accents, emoji, CJK, the empty string and 100 KB of text (cut at `max_tokens`).
+fn word_piece_cases(spec: &NetSpec) -> Json {
+    let FeatureKind::WordPieces { tokenizer } = &spec.manifest.features[0].kind else { unreachable!() };
+    let vocab = dram_core::preprocess::wordpiece::Vocab::new(tokenizer.vocab.iter().cloned());
+    let long = "Love this dress, ".repeat(6_000);
+    let texts = ["Love this dress, fits perfectly!", "Très JOLIE robe", "很好 👍", "", "a-b c", "returned-it.", long.as_str()];
+    let cases: Vec<Json> = texts
+        .iter()
+        .map(|t| {
+            let rows: Vec<i64> =
+                vocab.pieces(t, tokenizer.max_tokens as usize).into_iter().map(|p| p.map_or(0, |id| i64::from(id) + 1)).collect();
+            let text = if t.len() > 1000 { json!({ "repeat": "Love this dress, ", "times": 6_000 }) } else { json!(t) };
+            json!({ "text": text, "rows": rows })
+        })
+        .collect();
+    json!({ "tokenizer": tokenizer, "cases": cases })
 }
 
 fn tokenizer_cases(spec: &NetSpec) -> Json {

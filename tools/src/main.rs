@@ -767,6 +767,7 @@ fn fit(args: &DataArgs, teacher: Option<&Path>, teacher_column: Option<&str>) ->
         Objective::Labels
     };
     let mut net = Net::new(config.net_spec(manifest.clone()), config.train.seed)?;
+    dram_tools::text::student_init::initialise(&config, &mut net)?;
     let logs = train::fit(&mut net, &train_set, &valid_set, &config.train, objective, "train", args.log.as_deref())?;
     let best = logs.iter().map(|l| l.valid_metric).fold(f64::NEG_INFINITY, f64::max);
     let mut manifest = manifest;

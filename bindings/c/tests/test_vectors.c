@@ -163,8 +163,8 @@ static unsigned char *read_bytes(const char *path, size_t *len) {
   return bytes;
 }
 
-static void run_classifier_vectors(void) {
-  char *path = vector_path("classifier.json");
+static void run_classifier_vectors(const char *file) {
+  char *path = vector_path(file);
   json *vectors = json_read_file(path);
   char *model_path = vector_path(json_expect(vectors, "model", JSON_STRING)->string);
   double tolerance = json_expect(vectors, "tolerance", JSON_NUMBER)->number;
@@ -208,7 +208,7 @@ static void run_classifier_vectors(void) {
     }
     CHECK_NEAR(sum, 1.0, 1e-5);
   }
-  printf("classifier.json: %zu cases\n", cases->count);
+  printf("%s: %zu cases\n", file, cases->count);
   free(out);
   dram_classifier_free(&classifier);
   free(model_path);
@@ -225,6 +225,7 @@ int main(int argc, char **argv) {
   printf("dram %s\n", dram_version());
   run_ranking_vectors("ranker.json");
   run_ranking_vectors("ranker_din.json");
-  run_classifier_vectors();
+  run_classifier_vectors("classifier.json");
+  run_classifier_vectors("classifier_word_pieces.json");
   return check_summary("vectors");
 }

@@ -112,7 +112,16 @@ fn ranker_vectors_target_attention() {
 
 #[test]
 fn classifier_vectors() {
-    let vectors = read_json("classifier.json");
+    run_classifier_vectors("classifier.json");
+}
+
+#[test]
+fn word_piece_classifier_vectors() {
+    run_classifier_vectors("classifier_word_pieces.json");
+}
+
+fn run_classifier_vectors(file: &str) {
+    let vectors = read_json(file);
     let bytes = std::fs::read(vectors_dir().join(vectors["model"].as_str().unwrap())).unwrap();
     let model = DramModel::from_bytes(bytes).unwrap();
     assert_eq!(model.task(), "classifier");

@@ -62,7 +62,15 @@ final class VectorTests: XCTestCase {
     }
 
     func testClassifierVectors() throws {
-        let vectors = try Vectors.json("classifier.json")
+        try checkClassifierVectors("classifier.json")
+    }
+
+    func testWordPieceClassifierVectors() throws {
+        try checkClassifierVectors("classifier_word_pieces.json")
+    }
+
+    private func checkClassifierVectors(_ file: String) throws {
+        let vectors = try Vectors.json(file)
         let bytes = try Data(contentsOf: Vectors.url(try XCTUnwrap(vectors["model"] as? String)))
         let model = try DramModel.fromBytes(bytes: bytes)
         XCTAssertEqual(model.task(), "classifier")

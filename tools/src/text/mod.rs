@@ -11,6 +11,7 @@ pub mod cached_logits;
 pub mod finetune;
 pub mod finetuned;
 pub mod latency;
+pub mod student_init;
 pub mod student_vocab;
 pub mod teacher;
 pub mod teacher_graph;

@@ -60,7 +60,7 @@ mod tests {
     }
 
     fn config(vocab: std::path::PathBuf, min_count: u64, max_vocab: usize) -> WordPieceConfig {
-        WordPieceConfig { vocab, min_count, max_vocab, max_tokens: 16, window: 3, channels: 8 }
+        WordPieceConfig { vocab, min_count, max_vocab, max_tokens: 16, window: 3, channels: 8, init_embeddings: None }
     }
 
     #[test]

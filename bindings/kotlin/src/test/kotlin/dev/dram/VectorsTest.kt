@@ -52,8 +52,13 @@ class VectorsTest {
     }
 
     @Test
-    fun `classifier vectors`() {
-        val vectors = Vectors.json("classifier.json")
+    fun `classifier vectors`() = classifierVectors("classifier.json")
+
+    @Test
+    fun `word-piece classifier vectors`() = classifierVectors("classifier_word_pieces.json")
+
+    private fun classifierVectors(file: String) {
+        val vectors = Vectors.json(file)
         val tolerance = vectors.getDouble("tolerance").toFloat()
         val labels = vectors.getJSONArray("labels").let { a -> (0 until a.length()).map { a.getString(it) } }
         val bytes = Vectors.model(vectors).readBytes()
