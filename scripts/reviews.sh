@@ -11,6 +11,10 @@
 #              each (words cropped to a span and dropped) that the teacher scores
 #   int8       the distilled student quantized to int8 (`dram quantize`, calibrated on validation)
 #   distilled-ngram  the same student distilled from the n-gram baseline (a reference point)
+#   cnn        the word-piece student: MiniLM's vocabulary pruned to the pieces the training
+#              reviews use, rows started from MiniLM's input embeddings (principal directions),
+#              a width-3 convolution max-pooled over 128 pieces, one hidden layer; labels only
+#   cnn-distilled, cnn-int8  the same, distilled on the transfer set, and in int8
 # Every model but the teacher is scored through dram-core on the test split. Speed, all through
 # dram-core in one run per comparison: `dram latency` (fp32 vs int8 student, one review per
 # call) and `dram text-latency` (the teacher exported to ONNX and run by dram-core's Session vs
@@ -52,11 +56,12 @@ unless_reused() {
     shift
     if [[ ${REUSE:-0} == 1 && -f $file ]]; then echo "reusing $file"; else "$@"; fi
 }
-models=(ngram student distilled int8 distilled-ngram)
+models=(ngram student distilled int8 distilled-ngram cnn cnn-distilled cnn-int8)
 for task in recommended sentiment; do
     classes=2; [[ $task == sentiment ]] && classes=3
     columns=$(seq -s, -f "teacher_${task}_%g" 0 $((classes - 1)))
     config=tools/configs/reviews-$task-student.toml
+    cnn=tools/configs/reviews-$task-cnn.toml
     unless_reused "$out/$task-ngram.onnx" $dram train --config tools/configs/reviews-$task-ngram.toml --train $prepared/train.csv --valid $prepared/valid.csv \
         --checkpoint "$out/ckpt-$task-ngram" --out "$out/$task-ngram.onnx" --log "$out/$task-ngram.jsonl"
     unless_reused "$out/$task-student.onnx" $dram train --config $config --train $prepared/train.csv --valid $prepared/valid.csv \
@@ -71,18 +76,29 @@ for task in recommended sentiment; do
     unless_reused "$out/$task-distilled-ngram.onnx" $dram distill --config $config --train $prepared/train.csv --valid $prepared/valid.csv \
         --teacher "$out/$task-ngram.onnx" --checkpoint "$out/ckpt-$task-distilled-ngram" --out "$out/$task-distilled-ngram.onnx" \
         --log "$out/$task-distilled-ngram.jsonl"
+    # The word-piece convolution student: trained alone, distilled on the same transfer set, int8.
+    unless_reused "$out/$task-cnn.onnx" $dram train --config $cnn --train $prepared/train.csv --valid $prepared/valid.csv \
+        --checkpoint "$out/ckpt-$task-cnn" --out "$out/$task-cnn.onnx" --log "$out/$task-cnn.jsonl"
+    $dram distill --config $cnn --train "$transfer" --valid "$teacher/valid.csv" \
+        --teacher-column "$columns" --checkpoint "$out/ckpt-$task-cnn-distilled" --out "$out/$task-cnn-distilled.onnx" \
+        --log "$out/$task-cnn-distilled.jsonl"
+    $dram quantize --checkpoint "$out/ckpt-$task-cnn-distilled" --calibration $prepared/valid.csv \
+        --out "$out/$task-cnn-int8.onnx" --report "$out/$task-cnn-int8-report.json"
     for model in "${models[@]}"; do
         $dram eval --model "$out/$task-$model.onnx" --data $prepared/test.csv --config $config --json > "$out/$task-$model.test.json"
         $dram inspect "$out/$task-$model.onnx" | awk '/^parameters/ {print $2}' > "$out/$task-$model.params"
     done
     # fp32 vs int8 student, one review per call, interleaved in one run.
     $dram latency --config $config --data $prepared/test.csv --candidates 1 --iterations 2000 \
-        --model "$out/$task-distilled.onnx" --model "$out/$task-int8.onnx" --json > "$out/$task-latency.json"
+        --model "$out/$task-distilled.onnx" --model "$out/$task-int8.onnx" \
+        --model "$out/$task-cnn-distilled.onnx" --model "$out/$task-cnn-int8.onnx" --json > "$out/$task-latency.json"
 done
 # The teacher against the students, review by review, all through dram-core.
 $dram text-latency --teacher "$teacher" --data $prepared/test.csv --texts 200 \
     --model "$out/recommended-distilled.onnx" --model "$out/recommended-int8.onnx" \
-    --model "$out/sentiment-distilled.onnx" --model "$out/sentiment-int8.onnx" > "$out/text-latency.json"
+    --model "$out/sentiment-distilled.onnx" --model "$out/sentiment-int8.onnx" \
+    --model "$out/recommended-cnn-distilled.onnx" --model "$out/recommended-cnn-int8.onnx" \
+    --model "$out/sentiment-cnn-distilled.onnx" --model "$out/sentiment-cnn-int8.onnx" > "$out/text-latency.json"
 
 python3 - "$out" "$teacher" "${models[@]}" <<'PY'
 import json, math, os, struct, sys
