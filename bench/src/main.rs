@@ -31,15 +31,19 @@ enum Command {
     Run(suite::Options),
     /// Measures only the cold-start cells and replaces them in results.json and results.md.
     ColdStart(suite::Options),
-    /// Per-node profile of a ranker on MovieLens candidates (or any model on its encoded inputs).
+    /// Per-node profile of a ranker on MovieLens candidates, or of a review classifier on
+    /// review texts.
     Profile {
-        /// The ranker model.
+        /// The ranker or classifier model.
         #[arg(long, default_value = "out/movielens/distilled.onnx")]
         model: PathBuf,
+        /// Review texts for a classifier, one per line (`scripts/bench.sh` writes them).
+        #[arg(long, default_value = "out/bench/reviews.txt")]
+        texts: PathBuf,
         /// The MovieLens test split the user and movies come from.
         #[arg(long, default_value = "data/movielens/prepared/test.csv")]
         data: PathBuf,
-        /// Candidates per call.
+        /// Candidates (or texts) per call.
         #[arg(long, default_value_t = 100)]
         candidates: usize,
         /// Calls averaged.
@@ -52,10 +56,14 @@ fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Run(options) => suite::run(&options),
         Command::ColdStart(options) => suite::cold_starts_only(&options),
-        Command::Profile { model, data, candidates, calls } => {
+        Command::Profile { model, texts, data, candidates, calls } => {
             let model = Arc::new(dram_core::Model::load(&model).with_context(|| format!("loading {}", model.display()))?);
-            let work = workload::RankerWorkload::movielens(model.clone(), &data, candidates)?;
-            let profile = model.session().profile(work.tensors(candidates)?, calls)?;
+            let inputs = if model.manifest().task == dram_core::manifest::Task::Classifier {
+                workload::TextWorkload::reviews(model.clone(), &texts)?.tensors(candidates)?
+            } else {
+                workload::RankerWorkload::movielens(model.clone(), &data, candidates)?.tensors(candidates)?
+            };
+            let profile = model.session().profile(inputs, calls)?;
             print!("{}", report::profile_text(&profile, candidates));
             Ok(())
         }

@@ -68,7 +68,7 @@ fn a_raw_onnx_file_without_manifest_needs_session() {
 fn unknown_manifest_version_is_reported() {
     let bytes = with_manifest_json(|j| j["schema_version"] = 7.into());
     let err = load_err(&bytes);
-    assert!(matches!(err, Error::UnsupportedManifestVersion { found: 7, supported: 1 }), "{err}");
+    assert!(matches!(err, Error::UnsupportedManifestVersion { found: 7, supported: 2 }), "{err}");
 }
 
 #[test]
@@ -253,4 +253,17 @@ fn session_checks_raw_inputs() {
     assert!(err.to_string().contains("text.weights"), "{err}");
     let err = session.run(vec![("text".into(), weights.clone()), ("text.weights".into(), weights)]).unwrap_err();
     assert!(err.to_string().contains("element type i64"), "{err}");
+}
+
+#[test]
+fn a_version_one_manifest_cannot_declare_word_pieces() {
+    let bytes = fixture("classifier_word_pieces.onnx");
+    assert!(Model::from_bytes(&bytes).is_ok());
+    let proto = model_file::decode(&bytes).unwrap();
+    let json = proto.metadata_props.iter().find(|p| p.key == MANIFEST_KEY).unwrap().value.clone();
+    let mut manifest: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(manifest["schema_version"], 2);
+    manifest["schema_version"] = 1.into();
+    let err = Manifest::from_json(&manifest.to_string()).unwrap_err();
+    assert!(err.to_string().contains("word_pieces features need schema 2"), "{err}");
 }

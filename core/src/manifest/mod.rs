@@ -442,20 +442,28 @@ impl Manifest {
                 limit: MAX_MANIFEST_BYTES,
             });
         }
-        let raw: serde_json::Value = serde_json::from_str(json)
-            .map_err(|e| Error::InvalidManifest { reason: format!("not valid JSON: {e}") })?;
-        let version = raw.get("schema_version").and_then(serde_json::Value::as_u64).ok_or_else(
-            || Error::InvalidManifest {
-                reason: "expected an unsigned integer field `schema_version`".into(),
-            },
-        )?;
+        // The version alone first (other fields skipped unparsed), then the typed document:
+        // no intermediate JSON tree, which for a word-piece vocabulary would copy every piece.
+        #[derive(Deserialize)]
+        struct Version {
+            schema_version: Option<serde_json::Value>,
+        }
+        let no_version = || Error::InvalidManifest {
+            reason: "expected an unsigned integer field `schema_version`".into(),
+        };
+        let version = match serde_json::from_str::<Version>(json) {
+            Ok(v) => v.schema_version.as_ref().and_then(serde_json::Value::as_u64).ok_or_else(no_version)?,
+            // Valid JSON but not an object: no version to read.
+            Err(e) if e.classify() == serde_json::error::Category::Data => return Err(no_version()),
+            Err(e) => return Err(Error::InvalidManifest { reason: format!("not valid JSON: {e}") }),
+        };
         if version == 0 || version > u64::from(SCHEMA_VERSION) {
             return Err(Error::UnsupportedManifestVersion {
                 found: version,
                 supported: SCHEMA_VERSION,
             });
         }
-        let manifest: Manifest = serde_json::from_value(raw)
+        let manifest: Manifest = serde_json::from_str(json)
             .map_err(|e| Error::InvalidManifest { reason: e.to_string() })?;
         manifest.validate()?;
         Ok(manifest)
