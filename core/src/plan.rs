@@ -7,7 +7,8 @@
 //!   first layer reads six or seven embeddings that costs more than the product itself. dram
 //!   declutters without that pass, so the first layer stays one product over the concatenated
 //!   row.
-//! - pooling written as `ReduceSum(Mul(..))` runs as one fused op ([`crate::mul_sum`]).
+//! - pooling written as `ReduceSum(Mul(..))` or `ReduceMax(Mul(..))` runs as one fused op
+//!   ([`crate::mul_sum`]).
 //! - a small int8 layer with its epilogue (`MatMulInteger -> Add -> Cast -> Mul [-> Relu ->
 //!   QuantizeLinear]`) runs as one fused integer op ([`crate::quant_dense`]), and the other
 //!   `QuantizeLinear`s with dram's vectorised rounding ([`crate::quantize_linear`]).

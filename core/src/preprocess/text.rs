@@ -78,6 +78,14 @@ pub fn tokens(spec: &TokenizerSpec, text: &str) -> Vec<String> {
     out
 }
 
+/// Refuses a text longer than [`MAX_TEXT_BYTES`] before any featuriser reads it.
+pub(crate) fn check_size(text: &str) -> Result<()> {
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(Error::TooLarge { what: "text", size: text.len(), limit: MAX_TEXT_BYTES });
+    }
+    Ok(())
+}
+
 /// Appends `max_tokens` ids (`1 + bucket`, 0 for padding) and mean-pooling weights.
 pub fn encode_text(
     spec: &TokenizerSpec,
@@ -85,9 +93,7 @@ pub fn encode_text(
     ids: &mut Vec<i64>,
     weights: &mut Vec<f32>,
 ) -> Result<()> {
-    if text.len() > MAX_TEXT_BYTES {
-        return Err(Error::TooLarge { what: "text", size: text.len(), limit: MAX_TEXT_BYTES });
-    }
+    check_size(text)?;
     let tokens = tokens(spec, text);
     let width = spec.max_tokens as usize;
     let weight = if tokens.is_empty() { 0.0 } else { 1.0 / tokens.len() as f32 };

@@ -13,9 +13,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use unicode_categories::UnicodeCategories;
 use unicode_normalization::UnicodeNormalization;
 
-use super::text::MAX_TEXT_BYTES;
 use crate::manifest::WordPieceSpec;
-use crate::{Error, Result};
+use crate::Result;
 
 /// Words longer than this many characters become one unknown piece, as in BERT.
 pub const MAX_WORD_CHARS: usize = 100;
@@ -237,9 +236,7 @@ pub fn encode_word_pieces(
     ids: &mut Vec<i64>,
     weights: &mut Vec<f32>,
 ) -> Result<()> {
-    if text.len() > MAX_TEXT_BYTES {
-        return Err(Error::TooLarge { what: "text", size: text.len(), limit: MAX_TEXT_BYTES });
-    }
+    super::text::check_size(text)?;
     let len = spec.max_tokens as usize;
     let rows: Vec<i64> = vocab.pieces(text, len).into_iter().map(|p| p.map_or(0, |id| id as i64 + 1)).collect();
     for offset in 0..spec.window as usize {
@@ -256,7 +253,9 @@ pub fn encode_word_pieces(
 
 #[cfg(test)]
 mod tests {
+    use super::super::text::MAX_TEXT_BYTES;
     use super::*;
+    use crate::Error;
 
     fn tiny() -> Vocab {
         Vocab::new(["love", "it", "!", "run", "##s", "small", "cafe", "你", "好", ",", "’"])
