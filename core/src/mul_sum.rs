@@ -1,7 +1,7 @@
 //! A load-time rewrite for embedding-bag and attention pooling: `ReduceSum(Mul(a, b), axis)`
-//! with a broadcasting `Mul` becomes one dram op, [`MulSum`], that multiplies and sums in a
-//! single pass without materialising the product; `ReduceMax(Mul(a, b), axis)`, the masked
-//! max-pool of word-piece convolutions, becomes [`MulMax`] the same way.
+//! with a broadcasting `Mul` becomes one dram op, [`MulReduce`], that multiplies and sums in
+//! a single pass without materialising the product; `ReduceMax(Mul(a, b), axis)`, the masked
+//! max-pool of word-piece convolutions, becomes the same op with a max.
 //!
 //! dram's exporter writes pooling as standard ONNX (`Mul` + `ReduceSum`) so every runtime
 //! reads the file, but tract has no fast kernel for a `Mul` that broadcasts a middle axis
@@ -20,28 +20,19 @@ use tract_onnx::tract_core::ops::nn::{Reduce, Reducer};
 /// Highest rank the fused op handles.
 const MAX_RANK: usize = 4;
 
-/// `sum over axis` of the broadcast product `a * b`, keeping the summed axis with size 1
-/// (exactly what `Reduce<Sum>` of a `Mul` produces).
+/// `sum` (`Reducer::Sum`) or `max` (`Reducer::Max`) over `axis` of the broadcast product
+/// `a * b`, keeping the axis with size 1 (exactly what `Reduce` of a `Mul` produces).
 #[derive(Debug, Clone, Hash, PartialEq, Eq)]
-pub(crate) struct MulSum {
+pub(crate) struct MulReduce {
     pub(crate) axis: usize,
+    pub(crate) reducer: Reducer,
 }
 
-/// `max over axis` of the broadcast product `a * b`, keeping the axis with size 1 (exactly
-/// what `Reduce<Max>` of a `Mul` produces).
-#[derive(Debug, Clone, Hash, PartialEq, Eq)]
-pub(crate) struct MulMax {
-    pub(crate) axis: usize,
-}
-
-/// Replaces every `Reduce<Sum>` (`Reduce<Max>`) over one axis of an f32 `Mul` used nowhere
-/// else with [`MulSum`] ([`MulMax`]); returns how many it replaced.
+/// Replaces every `Reduce<Sum>` or `Reduce<Max>` over one axis of an f32 `Mul` used nowhere
+/// else with [`MulReduce`]; returns how many it replaced.
 pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
     crate::rewrite::replace_all(model, "dram-mul-reduce", |model| {
-        Ok(find(model)?.map(|(mul, reduce, reducer, axis)| {
-            let op: Box<dyn TypedOp> = if reducer == Reducer::Max { Box::new(MulMax { axis }) } else { Box::new(MulSum { axis }) };
-            (op, model.node(mul).inputs.to_vec(), reduce)
-        }))
+        Ok(find(model)?.map(|(mul, reduce, reducer, axis)| (MulReduce { axis, reducer }, model.node(mul).inputs.to_vec(), reduce)))
     })
 }
 
@@ -68,15 +59,15 @@ fn find(model: &TypedModel) -> TractResult<Option<(usize, usize, Reducer, usize)
     Ok(None)
 }
 
-impl Op for MulSum {
+impl Op for MulReduce {
     fn name(&self) -> StaticName {
-        "DramMulSum".into()
+        if self.reducer == Reducer::Max { "DramMulMax" } else { "DramMulSum" }.into()
     }
 
     op_as_typed_op!();
 }
 
-impl EvalOp for MulSum {
+impl EvalOp for MulReduce {
     op_out_of_plan!();
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
@@ -86,12 +77,16 @@ impl EvalOp for MulSum {
         out_shape[self.axis] = 1;
         let a_data = a.try_as_plain_ram()?;
         let b_data = b.try_as_plain_ram()?;
-        let out = mul_sum(a_data.as_slice::<f32>()?, a.shape(), b_data.as_slice::<f32>()?, b.shape(), &full, self.axis);
+        let (a_values, b_values) = (a_data.as_slice::<f32>()?, b_data.as_slice::<f32>()?);
+        let out = match self.reducer {
+            Reducer::Max => mul_max(a_values, a.shape(), b_values, b.shape(), &full, self.axis),
+            _ => mul_sum(a_values, a.shape(), b_values, b.shape(), &full, self.axis),
+        };
         Ok(tvec!(tract_ndarray::ArrayD::from_shape_vec(&*out_shape, out)?.into_tensor().into_tvalue()))
     }
 }
 
-impl TypedOp for MulSum {
+impl TypedOp for MulReduce {
     as_op!();
 
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
@@ -107,38 +102,27 @@ impl TypedOp for MulSum {
     }
 }
 
-impl Op for MulMax {
-    fn name(&self) -> StaticName {
-        "DramMulMax".into()
-    }
-
-    op_as_typed_op!();
+/// How a fused loop walks the broadcast shape: the dimensions padded at the front to
+/// [`MAX_RANK`], and the strides of `a`, `b` and the output through them (the output's 0 on
+/// the reduced axis).
+struct Walk {
+    dims: [usize; MAX_RANK],
+    sa: [usize; MAX_RANK],
+    sb: [usize; MAX_RANK],
+    so: [usize; MAX_RANK],
+    out_len: usize,
 }
 
-impl EvalOp for MulMax {
-    op_out_of_plan!();
-
-    fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
-        let (a, b) = args_2!(inputs);
-        let full: TVec<usize> = multi_broadcast(&[a.shape(), b.shape()])?;
-        let mut out_shape = full.clone();
-        out_shape[self.axis] = 1;
-        let a_data = a.try_as_plain_ram()?;
-        let b_data = b.try_as_plain_ram()?;
-        let out = mul_max(a_data.as_slice::<f32>()?, a.shape(), b_data.as_slice::<f32>()?, b.shape(), &full, self.axis);
-        Ok(tvec!(tract_ndarray::ArrayD::from_shape_vec(&*out_shape, out)?.into_tensor().into_tvalue()))
-    }
-}
-
-impl TypedOp for MulMax {
-    as_op!();
-
-    fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
-        MulSum { axis: self.axis }.output_facts(inputs)
-    }
-
-    fn cost(&self, inputs: &[&TypedFact]) -> TractResult<TVec<(Cost, TDim)>> {
-        MulSum { axis: self.axis }.cost(inputs)
+impl Walk {
+    fn new(a_shape: &[usize], b_shape: &[usize], full: &[usize], axis: usize) -> Walk {
+        let pad = MAX_RANK - full.len();
+        let mut dims = [1usize; MAX_RANK];
+        dims[pad..].copy_from_slice(full);
+        let mut out_shape = full.to_vec();
+        out_shape[axis] = 1;
+        let mut so = strides(&out_shape, &out_shape);
+        so[pad + axis] = 0;
+        Walk { dims, sa: strides(a_shape, full), sb: strides(b_shape, full), so, out_len: out_shape.iter().product() }
     }
 }
 
@@ -147,15 +131,8 @@ impl TypedOp for MulMax {
 /// contiguous, one weight per position, maximum over positions) runs as slice loops over
 /// contiguous channel rows; any other layout element by element.
 pub(crate) fn mul_max(a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &[usize], full: &[usize], axis: usize) -> Vec<f32> {
-    let pad = MAX_RANK - full.len();
-    let mut dims = [1usize; MAX_RANK];
-    dims[pad..].copy_from_slice(full);
-    let mut out_shape = full.to_vec();
-    out_shape[axis] = 1;
-    let (sa, sb) = (strides(a_shape, full), strides(b_shape, full));
-    let mut so = strides(&out_shape, &out_shape);
-    so[pad + axis] = 0;
-    let mut out = vec![f32::NEG_INFINITY; out_shape.iter().product()];
+    let Walk { dims, sa, sb, so, out_len } = Walk::new(a_shape, b_shape, full, axis);
+    let mut out = vec![f32::NEG_INFINITY; out_len];
     let n = dims[3];
     for i0 in 0..dims[0] {
         for i1 in 0..dims[1] {
@@ -196,15 +173,8 @@ fn strides(shape: &[usize], full: &[usize]) -> [usize; MAX_RANK] {
 
 /// The fused computation on row-major data; `full` is the broadcast shape.
 pub(crate) fn mul_sum(a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &[usize], full: &[usize], axis: usize) -> Vec<f32> {
-    let pad = MAX_RANK - full.len();
-    let mut dims = [1usize; MAX_RANK];
-    dims[pad..].copy_from_slice(full);
-    let mut out_shape = full.to_vec();
-    out_shape[axis] = 1;
-    let (sa, sb) = (strides(a_shape, full), strides(b_shape, full));
-    let mut so = strides(&out_shape, &out_shape);
-    so[pad + axis] = 0;
-    let mut out = vec![0.0f32; out_shape.iter().product()];
+    let Walk { dims, sa, sb, so, out_len } = Walk::new(a_shape, b_shape, full, axis);
+    let mut out = vec![0.0f32; out_len];
     let n = dims[3];
     for i0 in 0..dims[0] {
         for i1 in 0..dims[1] {
@@ -379,7 +349,7 @@ mod tests {
 
     #[test]
     fn the_output_fact_keeps_the_summed_axis_as_one() {
-        let op = MulSum { axis: 1 };
+        let op = MulReduce { axis: 1, reducer: Reducer::Sum };
         let a = f32::fact([4, 20, 8]);
         let b = f32::fact([4, 20, 1]);
         assert_eq!(op.output_facts(&[&a, &b]).unwrap()[0], f32::fact([4, 1, 8]));

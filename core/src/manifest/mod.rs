@@ -136,15 +136,10 @@ impl FeatureSpec {
             FeatureKind::Numeric { .. } => {
                 vec![GraphInput { name, dtype: DType::F32, shape: vec![Dim::Batch, Dim::Fixed(1)] }]
             }
-            FeatureKind::Sequence { max_len, .. } => bag_inputs(name, *max_len as usize),
-            FeatureKind::Text { tokenizer } => bag_inputs(name, tokenizer.max_tokens as usize),
+            FeatureKind::Sequence { max_len, .. } => bag_inputs(name, None, *max_len as usize),
+            FeatureKind::Text { tokenizer } => bag_inputs(name, None, tokenizer.max_tokens as usize),
             FeatureKind::WordPieces { tokenizer } => {
-                let (len, window) = (tokenizer.max_tokens as usize, tokenizer.window as usize);
-                let weights = format!("{name}{WEIGHTS_SUFFIX}");
-                vec![
-                    GraphInput { name, dtype: DType::I64, shape: vec![Dim::Batch, Dim::Fixed(window), Dim::Fixed(len)] },
-                    GraphInput { name: weights, dtype: DType::F32, shape: vec![Dim::Batch, Dim::Fixed(len)] },
-                ]
+                bag_inputs(name, Some(tokenizer.window as usize), tokenizer.max_tokens as usize)
             }
         }
     }
@@ -159,10 +154,12 @@ pub fn required_schema_version(features: &[FeatureSpec]) -> u32 {
     }
 }
 
-fn bag_inputs(name: String, len: usize) -> Vec<GraphInput> {
+/// Ids `[N, len]` (`[N, window, len]` for convolution windows) and weights `[N, len]`.
+fn bag_inputs(name: String, window: Option<usize>, len: usize) -> Vec<GraphInput> {
     let weights = format!("{name}{WEIGHTS_SUFFIX}");
+    let ids: Vec<Dim> = std::iter::once(Dim::Batch).chain(window.map(Dim::Fixed)).chain([Dim::Fixed(len)]).collect();
     vec![
-        GraphInput { name, dtype: DType::I64, shape: vec![Dim::Batch, Dim::Fixed(len)] },
+        GraphInput { name, dtype: DType::I64, shape: ids },
         GraphInput { name: weights, dtype: DType::F32, shape: vec![Dim::Batch, Dim::Fixed(len)] },
     ]
 }

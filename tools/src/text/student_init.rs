@@ -33,12 +33,12 @@ pub fn initialise(config: &Config, net: &mut Net) -> Result<()> {
     for f in &config.features {
         let Some(w) = &f.word_pieces else { continue };
         let Some(path) = &w.init_embeddings else { continue };
-        let feature = net.spec.manifest.feature(&f.name).expect("configured features are in the manifest").clone();
+        let feature = net.spec.manifest.feature(&f.name).expect("configured features are in the manifest");
         let FeatureKind::WordPieces { tokenizer } = &feature.kind else { continue };
-        let t = tables.iter().position(|t| t.param == format!("emb.{}", f.name)).expect("word pieces have a table");
-        let dim = tables[t].dim;
-        let rows = projected_rows(&w.vocab, path, tokenizer, dim)?;
-        net.tables[t].data[dim..].copy_from_slice(&rows);
+        let table = net.spec.table(feature).expect("word pieces have a table");
+        let t = tables.iter().position(|t| *t == table).expect("the spec lists its tables");
+        let rows = projected_rows(&w.vocab, path, tokenizer, table.dim)?;
+        net.tables[t].data[table.dim..].copy_from_slice(&rows);
     }
     Ok(())
 }
@@ -160,6 +160,8 @@ mod tests {
         let missing = WordPieceSpec::new(vec!["great".into()], 8, 2);
         let err = projected_rows(&tokenizer, &weights, &missing, 1).unwrap_err();
         assert!(format!("{err:#}").contains("piece `great` is not in"), "{err:#}");
+        let err = projected_rows(&tokenizer, &weights, &spec, 4).unwrap_err();
+        assert!(format!("{err:#}").contains("the student's 4-wide rows cannot come from 3-wide teacher rows"), "{err:#}");
         let err = projected_rows(&tokenizer, &dir.join("none.safetensors"), &spec, 1).unwrap_err();
         assert!(format!("{err:#}").contains("reading the teacher embeddings"), "{err:#}");
         std::fs::remove_dir_all(&dir).unwrap();
