@@ -229,6 +229,29 @@ mod tests {
         let msg = manifest.validate().unwrap_err().to_string();
         assert!(msg.contains("class label `good` appears twice"), "{msg}");
     }
+
+    #[test]
+    fn word_piece_specs_are_checked_with_what_was_found() {
+        let check = |vocab: &[&str], max_tokens: u32, window: u32| {
+            let tokenizer = WordPieceSpec::new(vocab.iter().map(|p| p.to_string()).collect(), max_tokens, window);
+            let labels = vec!["no".to_string(), "yes".into()];
+            Manifest::new(
+                Task::Classifier,
+                vec![FeatureSpec::new("text", Scope::Candidate, FeatureKind::WordPieces { tokenizer })],
+                vec![OutputSpec { name: "logits".into(), meaning: OutputMeaning::ClassLogits { labels } }],
+            )
+            .validate()
+            .map_err(|e| e.to_string())
+        };
+        assert!(check(&["good", "##s"], 8, 3).is_ok());
+        let err = |vocab: &[&str], max_tokens: u32, window: u32| check(vocab, max_tokens, window).unwrap_err();
+        assert!(err(&["good"], 8, 0).contains("window must be in 1..=16, found 0"));
+        assert!(err(&["good"], 8, 17).contains("window must be in 1..=16, found 17"));
+        assert!(err(&["good"], 0, 3).contains("length must be in 1..=4096, found 0"));
+        assert!(err(&[], 8, 3).contains("the word-piece vocabulary is empty"));
+        assert!(err(&["good", "fit", "good"], 8, 3).contains("word piece `good` is empty or repeated"));
+        assert!(err(&["good", "##"], 8, 3).contains("word piece `##` is empty or repeated"));
+    }
 }
 
 fn check_len(name: &str, len: u32) -> Result<()> {

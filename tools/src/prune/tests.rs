@@ -384,3 +384,12 @@ fn fidelity_selection_keeps_the_network_closest_to_the_unpruned_one() {
     assert_eq!(by_fidelity.valid_logit_rmse, rmse(&by_fidelity));
     assert!(by_metric.steps[0].valid_metric >= by_fidelity.steps[0].valid_metric);
 }
+
+#[test]
+fn a_word_piece_convolution_is_refused_with_what_to_do_instead() {
+    let net = Net::new(crate::fixtures::word_piece_classifier_spec(), 1).unwrap();
+    let empty = Dataset { inputs: Vec::new(), labels: Vec::new(), groups: Vec::new(), teacher: None, rows: 0 };
+    let err = run(&net, &empty, &empty, &crate::config::TrainConfig::default(), Objective::Labels, &PruneSettings::structured(0.5)).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("feature `text` is a word-piece convolution") && msg.contains("dram quantize"), "{msg}");
+}

@@ -78,6 +78,9 @@ mod tests {
         let capped = fit(&config(path.clone(), 1, 1), texts.iter().cloned()).unwrap();
         assert_eq!(capped.vocab[0], "##s");
         assert!(!capped.vocab.contains(&"love".to_string()));
+        let specials_only = tokenizer_json(&dir, &["[UNK]", "[CLS]", "[SEP]"]);
+        let err = fit(&config(specials_only, 1, 10), texts.iter().cloned()).unwrap_err();
+        assert!(err.to_string().contains("the training texts use no piece of"), "{err}");
         let err = fit(&config(dir.join("missing.json"), 1, 1), texts.into_iter()).unwrap_err();
         assert!(format!("{err:#}").contains("reading the word-piece vocabulary"), "{err:#}");
         std::fs::remove_dir_all(&dir).unwrap();
