@@ -49,6 +49,7 @@ mod session;
 pub mod signature;
 mod tensor;
 mod value;
+mod window_conv;
 
 pub use classifier::{softmax, Classifier};
 pub use error::{Error, ErrorCode, Result};

@@ -246,7 +246,7 @@ impl EvalOp for QuantDense {
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let x = args_1!(inputs);
-        ensure!(x.rank() == 2, "dram int8 layer: input {:?}, expected [rows, columns]", x.shape());
+        ensure!(is_rows_by_columns(x.shape()), "dram int8 layer: input {:?}, expected [rows, columns]", x.shape());
         let rows = x.shape()[0];
         let data = x.try_as_plain_ram()?;
         let y = match self.product {
@@ -263,8 +263,8 @@ impl TypedOp for QuantDense {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         let input_dt = if self.product.is_some() { i8::datum_type() } else { i32::datum_type() };
         ensure!(
-            inputs.len() == 1 && inputs[0].rank() == 2 && inputs[0].datum_type == input_dt,
-            "dram int8 layer: expected one {input_dt:?} input of rank 2, found {:?}",
+            inputs.len() == 1 && unit_middle_axes(&inputs[0].shape) && inputs[0].datum_type == input_dt,
+            "dram int8 layer: expected one {input_dt:?} input [rows, (1, ...) columns], found {:?}",
             inputs.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>()
         );
         let shape = [inputs[0].shape[0].clone(), self.outputs().to_dim()];
@@ -392,7 +392,7 @@ pub(crate) fn integer_weights(model: &TypedModel, node: &TypedNode, einsum: &Ein
     let x = model.outlet_fact(node.inputs[0])?;
     let out = model.outlet_fact(node.id.into())?;
     let Some(w) = model.outlet_fact(node.inputs[1])?.konst.clone() else { return Ok(None) };
-    if x.datum_type != i8::datum_type() || w.datum_type() != i8::datum_type() || x.rank() != 2 || out.rank() != 2 {
+    if x.datum_type != i8::datum_type() || w.datum_type() != i8::datum_type() || !unit_middle_axes(&x.shape) || out.rank() != 2 {
         return Ok(None);
     }
     // Inputs 2..9: bias, a zero point, a scale, b zero point, b scale, c zero point, c scale.
@@ -404,8 +404,8 @@ pub(crate) fn integer_weights(model: &TypedModel, node: &TypedNode, einsum: &Ein
             return Ok(None);
         }
     }
-    let Some((k_axis, n_axis)) = weight_axes(einsum, w.rank())? else { return Ok(None) };
-    let inputs = x.shape[1].to_usize()?;
+    let Some((k_axis, n_axis)) = weight_axes(einsum, x.rank(), w.rank())? else { return Ok(None) };
+    let inputs = x.shape[x.rank() - 1].to_usize()?;
     if w.shape()[k_axis] != inputs {
         return Ok(None);
     }
@@ -414,14 +414,16 @@ pub(crate) fn integer_weights(model: &TypedModel, node: &TypedNode, einsum: &Ein
 }
 
 /// Where the summed axis and the output axis sit in the weights, when the einsum is
-/// `[rows, k] x weights -> [rows, outputs]` with weights `[k]`, `[k, n]` or `[n, k]`.
-fn weight_axes(einsum: &EinSum, weight_rank: usize) -> TractResult<Option<(usize, Option<usize>)>> {
+/// `[rows, k] x weights -> [rows, outputs]` with weights `[k]`, `[k, n]` or `[n, k]`; `x` may
+/// carry unit axes between its rows and `k` (`[rows, 1, k]`), which the einsum drops.
+fn weight_axes(einsum: &EinSum, x_rank: usize, weight_rank: usize) -> TractResult<Option<(usize, Option<usize>)>> {
     let (mut rows, mut k_axis, mut n_axis) = (false, None, None);
     for axis in einsum.axes.iter_all_axes() {
         let (x, w, out) = (&axis.inputs[0][..], &axis.inputs[1][..], &axis.outputs[0][..]);
         match (x, w, out) {
             ([0], [], [0]) => rows = true,
-            ([1], [k], []) => k_axis = Some(*k),
+            ([last], [k], []) if *last + 1 == x_rank => k_axis = Some(*k),
+            ([unit], [], []) if *unit > 0 && *unit + 1 < x_rank => {}
             ([], [n], [1]) => n_axis = Some(*n),
             ([], [], [1]) | ([], [], []) => {}
             _ => return Ok(None),
@@ -432,6 +434,17 @@ fn weight_axes(einsum: &EinSum, weight_rank: usize) -> TractResult<Option<(usize
         Some(k) if rows && weight_rank == expected_rank => Some((k, n_axis)),
         _ => None,
     })
+}
+
+/// Whether a shape is `[rows, columns]`, possibly with unit axes between (`[rows, 1, columns]`:
+/// a max-pool without `keepdims` whose axis removal tract moved into the product).
+fn unit_middle_axes(shape: &ShapeFact) -> bool {
+    shape.rank() >= 2 && shape.iter().skip(1).take(shape.rank() - 2).all(|d| d.is_one())
+}
+
+/// [`unit_middle_axes`] of a concrete shape.
+fn is_rows_by_columns(shape: &[usize]) -> bool {
+    shape.len() >= 2 && shape[1..shape.len() - 1].iter().all(|&d| d == 1)
 }
 
 /// The only successor of `node`'s output, if it has exactly one and is not a model output.

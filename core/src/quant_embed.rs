@@ -205,7 +205,7 @@ fn find(model: &TypedModel) -> TractResult<Option<(EmbedProduct, Vec<OutletId>, 
 fn fold(model: &TypedModel, node: &TypedNode, einsum: &EinSum) -> TractResult<Option<(EmbedProduct, Vec<OutletId>)>> {
     let Some(weights) = integer_weights(model, node, einsum)? else { return Ok(None) };
     let concat = model.node(node.inputs[0].node);
-    if concat.op_as::<TypedConcat>().is_none_or(|c| c.axis != 1) || !crate::rewrite::read_once(model, node.inputs[0])? {
+    if model.outlet_fact(node.inputs[0])?.rank() != 2 || concat.op_as::<TypedConcat>().is_none_or(|c| c.axis != 1) || !crate::rewrite::read_once(model, node.inputs[0])? {
         return Ok(None);
     }
     let outputs = weights.outputs;

@@ -26,13 +26,6 @@ pub(crate) fn reduce(b: &mut Builder, name: &str, node: &NodeProto, inputs: &[Ou
     }
     let rank = fact.rank();
     let keep = attr::flag(node, "keepdims", true)?;
-    if reducer == Reducer::Max && !keep {
-        // With the axis dropped here, `ChangeAxes` folds the removal into the next product
-        // and dram's int8 epilogue fusion no longer matches it (24 plan nodes against
-        // tract-onnx's 20 on a word-piece int8 student): tract-onnx's full declutter keeps the
-        // form the fusions expect (plan.rs's test compares the two).
-        return Err(Unsupported::new(format!("ReduceMax node `{}` without keepdims", node.name)));
-    }
     let requested = match inputs.get(1) {
         Some(axes) => const_axes(b, node, *axes)?,
         None if axes_attribute => attr::ints(node, "axes")?.unwrap_or_default(),
