@@ -30,7 +30,7 @@ pub fn markdown(r: &Json) -> String {
          (below 1: dram faster). dram: `Model::run_encoded` on the encoded tensors ONNX Runtime also gets; \
          end-to-end adds encoding raw features (and sorting). Two threads: ORT with 2 intra-op threads, spinning \
          off (a spinning ORT worker would hold a core through the interleaved dram call); dram (no intra-op threads in \
-         its tract build) splits 256 rows or more over the caller and one long-lived worker thread, and scores fewer on the \
+         its tract build) splits a call that takes 300 µs or more on one thread over the caller and one long-lived worker thread, and scores shorter ones on the \
          caller alone (waking a worker costs more than scoring 100 candidates here).\n",
         s(&m["cpu"]), m["cores"], s(&m["tract"]), s(&m["onnxruntime"])
     );

@@ -174,7 +174,7 @@ fn cell(
     if ours.len() != theirs.len() {
         anyhow::bail!("{}: dram returned {} values, ONNX Runtime {}", path.display(), ours.len(), theirs.len());
     }
-    let parts = split_rows(&tensors, if rows >= MIN_ROWS_TO_SPLIT { threads } else { 1 })?;
+    let parts = split_rows(&tensors, if threads > 1 && worth_splitting(model, &tensors)? { threads } else { 1 })?;
     let stats = std::thread::scope(|scope| {
         let workers = Workers::start(scope, model, &parts);
         let mut contestants: Vec<Contestant<'_>> = vec![
@@ -199,11 +199,27 @@ fn cell(
     })
 }
 
-/// Fewer rows than this are scored on the calling thread alone even when more threads are
-/// allowed: waking a parked worker took ~100 µs on the 2-core benchmark machine, more than
-/// scoring 100 MovieLens candidates (measured: 142 µs split vs 88 µs on one thread at 100
-/// rows; 512 vs 744 µs at 1,000).
-const MIN_ROWS_TO_SPLIT: usize = 256;
+/// A call that takes less than this on one thread is scored on the calling thread alone even
+/// when more threads are allowed: waking a parked worker took ~100 µs on the 2-core benchmark
+/// machine, more than scoring 100 MovieLens candidates (measured: 142 µs split vs 88 µs on one
+/// thread at 100 rows; 512 vs 744 µs at 1,000). The policy is by work, not rows: 32 reviews
+/// through a word-piece convolution take ~3 ms, 32 through an n-gram bag ~0.6 ms.
+const MIN_MICROS_TO_SPLIT: f64 = 300.0;
+
+/// Whether a call on `tensors` is long enough on one thread to gain from splitting: the median
+/// of five timed calls against [`MIN_MICROS_TO_SPLIT`] (an app would time its first calls the
+/// same way).
+fn worth_splitting(model: &Model, tensors: &[Tensor]) -> Result<bool> {
+    let mut micros = (0..5)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            model.run_encoded(tensors.to_vec())?;
+            Ok(start.elapsed().as_secs_f64() * 1e6)
+        })
+        .collect::<Result<Vec<f64>>>()?;
+    micros.sort_by(f64::total_cmp);
+    Ok(micros[2] >= MIN_MICROS_TO_SPLIT)
+}
 
 /// The tensors' rows split into `parts` contiguous slices (fewer when there are fewer rows).
 fn split_rows(tensors: &[Tensor], parts: usize) -> Result<Vec<Vec<Tensor>>> {
