@@ -14,7 +14,7 @@ steps=(
     "release (opt-level 3, 16 codegen units, unwind)|"
     "+ fat LTO, codegen-units = 1, opt-level = z|CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_OPT_LEVEL=z"
     "+ panic = abort (Rust binary only: the C library must catch panics)|CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort"
-    "fat LTO, z, without the tract-onnx fallback (dram's operator set only)|CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_OPT_LEVEL=z|--no-default-features"
+    "fat LTO, z, dram's direct import only (tract-onnx, tract-hir, tract-nnef not linked)|CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_OPT_LEVEL=z|--no-default-features"
 )
 stripped_size() {
     local copy

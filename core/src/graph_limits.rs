@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use tract_onnx::pb::{GraphProto, ModelProto, NodeProto, TensorProto};
+use crate::onnx_proto::{GraphProto, ModelProto, NodeProto, TensorProto};
 
 use crate::{Error, Result};
 
@@ -125,7 +125,7 @@ fn int64_values(tensor: &TensorProto) -> Option<Vec<i64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tract_onnx::pb::AttributeProto;
+    use crate::onnx_proto::AttributeProto;
 
     fn int64(name: &str, values: &[i64]) -> TensorProto {
         TensorProto { name: name.into(), dims: vec![values.len() as i64], data_type: INT64, int64_data: values.to_vec(), ..Default::default() }

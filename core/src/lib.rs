@@ -36,6 +36,7 @@ mod import;
 pub mod manifest;
 mod model;
 pub mod model_file;
+pub mod onnx_proto;
 mod mul_sum;
 mod plan;
 mod quant_dense;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use tract_onnx::pb::ModelProto;
+use crate::onnx_proto::ModelProto;
 
 use crate::manifest::{DType, Dim, Manifest, OutputMeaning, Task};
 use crate::preprocess::{Encoder, Row};

@@ -4,7 +4,7 @@
 
 use prost::Message;
 use sha2::{Digest, Sha256};
-use tract_onnx::pb::{ModelProto, StringStringEntryProto};
+use crate::onnx_proto::{ModelProto, StringStringEntryProto};
 
 use crate::manifest::{Manifest, MANIFEST_KEY};
 use crate::{Error, Result};

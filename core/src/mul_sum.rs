@@ -10,12 +10,12 @@
 //! contiguous last axis, which the compiler vectorises. tract's `Reduce<Max>` over a middle
 //! axis ran ~9x slower per value than its `Sum` (79 of 269 µs of a word-piece student's call).
 
-use tract_onnx::prelude::*;
-use tract_onnx::tract_core::broadcast::multi_broadcast;
-use tract_onnx::tract_core::internal::*;
-use tract_onnx::tract_core::ops::binary::TypedBinOp;
-use tract_onnx::tract_core::ops::math::Mul;
-use tract_onnx::tract_core::ops::nn::{Reduce, Reducer};
+use tract_core::prelude::*;
+use tract_core::broadcast::multi_broadcast;
+use tract_core::internal::*;
+use tract_core::ops::binary::TypedBinOp;
+use tract_core::ops::math::Mul;
+use tract_core::ops::nn::{Reduce, Reducer};
 
 /// Highest rank the fused op handles.
 const MAX_RANK: usize = 4;

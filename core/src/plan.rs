@@ -20,8 +20,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use tract_onnx::prelude::*;
-use tract_onnx::tract_core::optim::Optimizer;
+use tract_core::prelude::*;
+use tract_core::optim::Optimizer;
 
 /// Rows up to which calls run on a plan specialised for their bucket; larger calls use the
 /// symbolic plan.
@@ -100,7 +100,7 @@ impl Plans {
         for node in &model.nodes {
             let facts = model.node_input_facts(node.id)?;
             for (cost, count) in node.op.cost(&facts)? {
-                if matches!(cost, tract_onnx::tract_core::ops::Cost::FMA(_)) {
+                if matches!(cost, tract_core::ops::Cost::FMA(_)) {
                     match count.to_i64() {
                         Ok(v) => total += v as f64,
                         Err(_) => return Ok(None),
@@ -276,7 +276,7 @@ mod tests {
         for name in ["ranker.onnx", "ranker_din.onnx", "classifier.onnx"] {
             let path = format!("{}/../tests/vectors/models/{name}", env!("CARGO_MANIFEST_DIR"));
             let proto = crate::model_file::decode(&std::fs::read(path).unwrap()).unwrap();
-            let typed = tract_onnx::onnx().model_for_proto_model(&proto).unwrap().into_typed().unwrap();
+            let typed = crate::onnx_proto::tests::typed_by_tract_onnx(&proto);
             let plans = Plans::new(typed.clone(), Declutter::Full).unwrap();
             let ours = plans.choose(Some(100)).unwrap().plan;
             let mut reference = typed;
@@ -314,7 +314,7 @@ mod tests {
             }
             let proto = crate::model_file::decode(&std::fs::read(&path).unwrap()).unwrap();
             let direct = Plans::new(crate::import::translate(&proto).unwrap(), Declutter::AxesOnly).unwrap();
-            let onnx = tract_onnx::onnx().model_for_proto_model(&proto).unwrap().into_typed().unwrap();
+            let onnx = crate::onnx_proto::tests::typed_by_tract_onnx(&proto);
             let onnx = Plans::new(onnx, Declutter::Full).unwrap();
             assert_eq!(io(direct.decluttered()), io(onnx.decluttered()), "{}", path.display());
             for rows in [Some(100), None] {
@@ -323,7 +323,7 @@ mod tests {
                 let inputs = some_inputs(direct.decluttered(), ours.pad_to.unwrap_or(100));
                 let (a, b) = (ours.plan.run(inputs.clone()).unwrap(), theirs.plan.run(inputs).unwrap());
                 for (a, b) in a.iter().zip(b.iter()) {
-                    a.close_enough(b, tract_onnx::tract_core::internal::Approximation::Exact).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                    a.close_enough(b, tract_core::internal::Approximation::Exact).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
                 }
             }
         }

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use tract_onnx::tract_core::plan::{eval, SimpleState};
+use tract_core::plan::{eval, SimpleState};
 
 use crate::session::{guard, Session};
 use crate::tensor::Tensor as DramTensor;

@@ -13,14 +13,14 @@
 
 use std::hash::{Hash, Hasher};
 
-use tract_onnx::prelude::*;
-use tract_onnx::tract_core::internal::*;
-use tract_onnx::tract_core::ops::binary::TypedBinOp;
-use tract_onnx::tract_core::ops::cast::Cast;
-use tract_onnx::tract_core::ops::einsum::EinSum;
-use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
-use tract_onnx::tract_core::ops::math::{Add, Max, Mul};
-use tract_onnx::tract_core::ops::quant::QuantizeLinearI8;
+use tract_core::prelude::*;
+use tract_core::internal::*;
+use tract_core::ops::binary::TypedBinOp;
+use tract_core::ops::cast::Cast;
+use tract_core::ops::einsum::EinSum;
+use tract_core::ops::element_wise::ElementWiseOp;
+use tract_core::ops::math::{Add, Max, Mul};
+use tract_core::ops::quant::QuantizeLinearI8;
 
 use crate::quantize_linear::requantize;
 
@@ -459,7 +459,7 @@ fn sole_successor(model: &TypedModel, node: usize) -> TractResult<Option<usize>>
 /// When `node`'s sole successor is the binary op `B` with a constant of type `T` holding one
 /// value or one per output on its other side: that successor and the constant, one value per
 /// output (or the single value when `outputs` is 1).
-fn const_bin_op<B: tract_onnx::tract_core::ops::binary::BinMiniOp, T: Datum + Copy>(model: &TypedModel, node: usize, outputs: usize) -> TractResult<Option<(usize, Vec<T>)>> {
+fn const_bin_op<B: tract_core::ops::binary::BinMiniOp, T: Datum + Copy>(model: &TypedModel, node: usize, outputs: usize) -> TractResult<Option<(usize, Vec<T>)>> {
     let Some(next) = sole_successor(model, node)? else { return Ok(None) };
     let succ = model.node(next);
     if !succ.op_as::<TypedBinOp>().is_some_and(|op| op.0.is::<B>()) {

@@ -10,10 +10,10 @@
 //! changing its rounding: this is what int8 buys on a ranker whose multiply-adds are few.
 //! Tables whose folded rows would take more than [`MAX_FOLDED_VALUES`] i32s stay gathered.
 
-use tract_onnx::prelude::*;
-use tract_onnx::tract_core::internal::*;
-use tract_onnx::tract_core::ops::array::{Gather, TypedConcat};
-use tract_onnx::tract_core::ops::einsum::EinSum;
+use tract_core::prelude::*;
+use tract_core::internal::*;
+use tract_core::ops::array::{Gather, TypedConcat};
+use tract_core::ops::einsum::EinSum;
 
 use crate::quant_dense::{integer_weights, Product};
 

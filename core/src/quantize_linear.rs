@@ -9,10 +9,10 @@
 //! rounds with an add-and-reinterpret trick that compiles to a handful of SIMD instructions and
 //! gives tract's result for every input, NaN and infinities included (tested on 800k values).
 
-use tract_onnx::prelude::*;
-use tract_onnx::tract_core::internal::*;
-use tract_onnx::tract_core::ops::element_wise::ElementWiseOp;
-use tract_onnx::tract_core::ops::quant::QuantizeLinearI8;
+use tract_core::prelude::*;
+use tract_core::internal::*;
+use tract_core::ops::element_wise::ElementWiseOp;
+use tract_core::ops::quant::QuantizeLinearI8;
 
 /// `QuantizeLinear` of `y` to int8 with zero point 0: `y * multiplier` rounded half to even and
 /// saturated to [-128, 127], NaN giving 0, exactly as tract's `quantize_linear_f32_i8`.

@@ -2,7 +2,7 @@
 //! [`crate::quant_dense`], [`crate::quantize_linear`]) share: telling whether a value is read
 //! in one place only, and replacing every chain of nodes a rewrite finds with one op.
 
-use tract_onnx::prelude::*;
+use tract_core::prelude::*;
 
 /// Whether `outlet` feeds exactly one node and is not a model output, so a rewrite may fold
 /// the node that makes it into that one reader.

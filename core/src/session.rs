@@ -8,8 +8,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Arc;
 
-use tract_onnx::pb::ModelProto;
-use tract_onnx::prelude::*;
+use crate::onnx_proto::ModelProto;
+use tract_core::prelude::*;
 
 use crate::plan::{Declutter, Plans};
 use crate::tensor::{Tensor as DramTensor, TensorData};
@@ -197,11 +197,13 @@ fn build(proto: &ModelProto) -> Result<Session> {
 /// Any ONNX graph tract reads: tract-onnx's inference model, analysed into a typed one.
 #[cfg(feature = "onnx-fallback")]
 fn through_tract_onnx(proto: &ModelProto, _: crate::import::Unsupported) -> Result<TypedModel> {
+    use tract_onnx::prelude::InferenceModelExt;
     // tract's ONNX operator registry (a map of ~200 builders) is built once per process.
     static ONNX: std::sync::OnceLock<tract_onnx::Onnx> = std::sync::OnceLock::new();
+    let theirs = crate::onnx_proto::to_tract(proto).map_err(|e| Error::NotOnnx { reason: e.to_string() })?;
     let model = ONNX
         .get_or_init(tract_onnx::onnx)
-        .model_for_proto_model(proto)
+        .model_for_proto_model(&theirs)
         .map_err(|e| Error::NotOnnx { reason: format!("{e:#}") })?;
     model.into_typed().map_err(Error::runtime)
 }

@@ -13,7 +13,7 @@
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey, PUBLIC_KEY_LENGTH, SECRET_KEY_LENGTH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use tract_onnx::pb::{ModelProto, StringStringEntryProto};
+use crate::onnx_proto::{ModelProto, StringStringEntryProto};
 
 use crate::{model_file, Error, Result};
 

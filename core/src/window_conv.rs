@@ -17,12 +17,12 @@
 //! channels]` in the same memory. The product then writes each output once and tract fuses
 //! the bias and ReLU that follow into it.
 
-use tract_onnx::prelude::*;
-use tract_onnx::tract_core::axes::AxesMapping;
-use tract_onnx::tract_core::internal::*;
-use tract_onnx::tract_core::ops::array::Gather;
-use tract_onnx::tract_core::ops::einsum::EinSum;
-use tract_onnx::tract_core::ops::nn::{Reduce, Reducer};
+use tract_core::prelude::*;
+use tract_core::axes::AxesMapping;
+use tract_core::internal::*;
+use tract_core::ops::array::Gather;
+use tract_core::ops::einsum::EinSum;
+use tract_core::ops::nn::{Reduce, Reducer};
 
 /// Axis positions `(in rows, in weights, in output)` of each axis of the exporter's batched
 /// product `[N, window, L, dim] x [window, dim, channels] -> [N, window, L, channels]`.

@@ -5,7 +5,7 @@
 use dram_core::manifest::*;
 use dram_core::preprocess::{Encoder, MAX_ENCODED_BYTES};
 use dram_core::{model_file, Candidate, Error, ErrorCode, Features, History, Model};
-use tract_onnx::pb::TensorProto;
+use dram_core::onnx_proto::TensorProto;
 
 fn vectors(path: &str) -> Vec<u8> {
     std::fs::read(format!("{}/../tests/vectors/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()

@@ -108,7 +108,7 @@ fn tampered_weights_fail_the_checksum() {
 fn large_files_are_checksummed_too() {
     // Over 256 KiB the checksum is computed on a second thread while the graph is optimised.
     let mut proto = model_file::decode(&fixture("ranker.onnx")).unwrap();
-    let padding = tract_onnx::pb::TensorProto {
+    let padding = dram_core::onnx_proto::TensorProto {
         name: "unused_padding".into(),
         dims: vec![100_000],
         data_type: 1,

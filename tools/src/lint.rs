@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use anyhow::Result;
 use serde::Serialize;
-use tract_onnx::pb::tensor_proto::DataType;
-use tract_onnx::pb::{type_proto, ModelProto};
+use dram_core::onnx_proto::tensor_proto::DataType;
+use dram_core::onnx_proto::{type_proto, ModelProto};
 
 use crate::export::Target;
 
@@ -61,7 +61,7 @@ pub fn lint(model: &ModelProto, target: Target) -> Vec<Finding> {
         for input in &graph.input {
             if let Some(type_proto::Value::TensorType(t)) = input.r#type.as_ref().and_then(|t| t.value.as_ref()) {
                 let dynamic = t.shape.as_ref().map_or(true, |s| {
-                    s.dim.iter().any(|d| !matches!(d.value, Some(tract_onnx::pb::tensor_shape_proto::dimension::Value::DimValue(v)) if v > 0))
+                    s.dim.iter().any(|d| !matches!(d.value, Some(dram_core::onnx_proto::tensor_shape_proto::dimension::Value::DimValue(v)) if v > 0))
                 });
                 if dynamic {
                     out.push(finding(

@@ -2,8 +2,8 @@
 //! an attribute a translation does not list sends the graph to tract-onnx instead of being
 //! silently ignored.
 
-use tract_onnx::pb::attribute_proto::AttributeType;
-use tract_onnx::pb::{AttributeProto, NodeProto};
+use crate::onnx_proto::attribute_proto::AttributeType;
+use crate::onnx_proto::{AttributeProto, NodeProto};
 
 use super::{Import, Unsupported};
 
@@ -19,11 +19,10 @@ fn find<'n>(node: &'n NodeProto, name: &str, kind: AttributeType) -> Import<Opti
     let Some(a) = node.attribute.iter().find(|a| a.name == name) else { return Ok(None) };
     if a.r#type != kind as i32 || !a.ref_attr_name.is_empty() {
         return Err(Unsupported::new(format!(
-            "{} node `{}`: attribute `{name}` of type {} (expected {})",
+            "{} node `{}`: attribute `{name}` of type {} (expected {kind:?})",
             node.op_type,
             node.name,
             a.r#type,
-            kind.as_str_name()
         )));
     }
     Ok(Some(a))

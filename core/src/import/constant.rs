@@ -4,8 +4,8 @@
 //! `raw_data` (little-endian) or from the typed fields, as the ONNX spec stores them.
 
 use tract_core::internal::*;
-use tract_onnx::pb::tensor_proto::{DataLocation, DataType};
-use tract_onnx::pb::TensorProto;
+use crate::onnx_proto::tensor_proto::{DataLocation, DataType};
+use crate::onnx_proto::TensorProto;
 
 use super::{Import, Unsupported};
 

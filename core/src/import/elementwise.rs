@@ -6,7 +6,7 @@ use tract_core::internal::*;
 use tract_core::ops::binary::TypedBinOp;
 use tract_core::ops::change_axes::wire_rank_broadcast;
 use tract_core::ops::{cast, identity, math};
-use tract_onnx::pb::NodeProto;
+use crate::onnx_proto::NodeProto;
 
 use super::{attr, constant, wiring, Builder, Import, Unsupported};
 

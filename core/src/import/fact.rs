@@ -2,9 +2,9 @@
 //! dimensions (`N`, the candidate count) become symbols of the model, as tract-onnx makes them.
 
 use tract_core::internal::*;
-use tract_onnx::pb::tensor_shape_proto::dimension::Value;
-use tract_onnx::pb::type_proto;
-use tract_onnx::pb::ValueInfoProto;
+use crate::onnx_proto::tensor_shape_proto::dimension::Value;
+use crate::onnx_proto::type_proto;
+use crate::onnx_proto::ValueInfoProto;
 
 use super::{constant, Import, Unsupported};
 
@@ -40,8 +40,8 @@ fn is_plain_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tract_onnx::pb::tensor_shape_proto::Dimension;
-    use tract_onnx::pb::{TensorShapeProto, TypeProto};
+    use crate::onnx_proto::tensor_shape_proto::Dimension;
+    use crate::onnx_proto::{TensorShapeProto, TypeProto};
 
     fn input(elem_type: i32, dims: Vec<Value>) -> ValueInfoProto {
         let shape = TensorShapeProto { dim: dims.into_iter().map(|v| Dimension { value: Some(v), ..Default::default() }).collect() };

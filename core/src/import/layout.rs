@@ -4,7 +4,7 @@
 use tract_core::internal::*;
 use tract_core::ops::array::{Gather, TypedConcat};
 use tract_core::ops::cast::cast;
-use tract_onnx::pb::NodeProto;
+use crate::onnx_proto::NodeProto;
 
 use super::{attr, resolve_axis, Builder, Import, Unsupported};
 

@@ -32,7 +32,7 @@ use std::collections::HashMap;
 use tract_core::internal::*;
 use tract_core::ops::konst::Const;
 use tract_core::ops::nn::Reducer;
-use tract_onnx::pb::{GraphProto, ModelProto, NodeProto};
+use crate::onnx_proto::{GraphProto, ModelProto, NodeProto};
 
 /// Lowest default-domain opset translated directly (13 moved `axes` of `ReduceSum` and
 /// `Unsqueeze` from attributes to inputs and redefined `Softmax` over one axis).
@@ -105,7 +105,7 @@ pub(crate) struct Builder<'g> {
     pub(crate) model: TypedModel,
     outlets: HashMap<&'g str, OutletId>,
     /// Initializers not yet referenced: each becomes a `Const` node when first read.
-    initializers: HashMap<&'g str, &'g tract_onnx::pb::TensorProto>,
+    initializers: HashMap<&'g str, &'g crate::onnx_proto::TensorProto>,
 }
 
 impl<'g> Builder<'g> {

@@ -3,7 +3,7 @@
 
 use tract_core::internal::*;
 use tract_core::ops::quant::{quantize_linear_i8, quantize_linear_u8};
-use tract_onnx::pb::NodeProto;
+use crate::onnx_proto::NodeProto;
 
 use super::{attr, Builder, Import, Unsupported};
 

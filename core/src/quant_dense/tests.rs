@@ -2,10 +2,10 @@
 //! ONNX chain it replaces.
 
 use super::*;
-use tract_onnx::pb::tensor_proto::DataType;
-use tract_onnx::pb::tensor_shape_proto::{dimension, Dimension};
-use tract_onnx::pb::{type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto};
-use tract_onnx::tract_core::optim::Optimizer;
+use crate::onnx_proto::tensor_proto::DataType;
+use crate::onnx_proto::tensor_shape_proto::{dimension, Dimension};
+use crate::onnx_proto::{type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto};
+use tract_core::optim::Optimizer;
 
 #[test]
 fn apply_matches_hand_computed_values() {
@@ -94,7 +94,7 @@ fn the_epilogue_alone_matches_hand_computed_values() {
 
 /// Decluttered typed models without and with the fusion, and how many layers fused.
 fn both_ways(proto: &ModelProto) -> (TypedModel, TypedModel, usize) {
-    let mut typed = tract_onnx::onnx().model_for_proto_model(proto).unwrap().into_typed().unwrap();
+    let mut typed = crate::onnx_proto::tests::typed_by_tract_onnx(proto);
     Optimizer::declutter().optimize(&mut typed).unwrap();
     let mut fused = typed.clone();
     let count = fuse(&mut fused).unwrap();

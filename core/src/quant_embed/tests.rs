@@ -2,9 +2,9 @@
 
 use super::*;
 use crate::quant_dense::tests::{int8, int8_model, node, two_int8_layers, value_info};
-use tract_onnx::pb::tensor_proto::DataType;
-use tract_onnx::pb::{AttributeProto, ModelProto};
-use tract_onnx::tract_core::optim::Optimizer;
+use crate::onnx_proto::tensor_proto::DataType;
+use crate::onnx_proto::{AttributeProto, ModelProto};
+use tract_core::optim::Optimizer;
 
 #[test]
 fn folded_rows_match_hand_computed_sums() {
@@ -80,7 +80,7 @@ fn scores(model: TypedModel, ia: &[i64], xd: &[i8], ib: &[i64]) -> TractResult<V
 
 fn both_ways(hidden: usize) -> (TypedModel, TypedModel) {
     let proto = embedding_model(hidden);
-    let mut unfused = tract_onnx::onnx().model_for_proto_model(&proto).unwrap().into_typed().unwrap();
+    let mut unfused = crate::onnx_proto::tests::typed_by_tract_onnx(&proto);
     Optimizer::declutter().optimize(&mut unfused).unwrap();
     let mut fused = unfused.clone();
     assert_eq!(fuse(&mut fused).unwrap(), 1);
@@ -116,7 +116,7 @@ fn the_fused_graph_rejects_an_index_outside_a_table() {
 #[test]
 fn a_table_too_large_to_fold_stays_gathered() {
     let model = embedding_model(5);
-    let mut typed = tract_onnx::onnx().model_for_proto_model(&model).unwrap().into_typed().unwrap();
+    let mut typed = crate::onnx_proto::tests::typed_by_tract_onnx(&model);
     Optimizer::declutter().optimize(&mut typed).unwrap();
     let gather = typed.nodes.iter().find(|n| n.op_is::<Gather>()).unwrap();
     assert!(foldable_table(&typed, gather.id.into(), 5).unwrap().is_some());
@@ -131,7 +131,7 @@ fn a_layer_without_a_gathered_table_is_left_alone() {
     let mut nodes = vec![node("Concat", &["x0", "x1"], "x", vec![AttributeProto { name: "axis".into(), r#type: 2, i: 1, ..Default::default() }])];
     nodes.extend(layers);
     let inputs = vec![value_info("x0", DataType::Int8, &[None, Some(4)]), value_info("x1", DataType::Int8, &[None, Some(1)])];
-    let mut typed = tract_onnx::onnx().model_for_proto_model(&int8_model(nodes, inits, inputs)).unwrap().into_typed().unwrap();
+    let mut typed = crate::onnx_proto::tests::typed_by_tract_onnx(&int8_model(nodes, inits, inputs));
     Optimizer::declutter().optimize(&mut typed).unwrap();
     assert!(typed.nodes.iter().any(|n| n.op_is::<TypedConcat>()), "the test graph keeps its Concat");
     assert_eq!(fuse(&mut typed).unwrap(), 0);

@@ -1,7 +1,7 @@
 //! dram's int8 rounding against tract's, value by value and as a rewritten graph.
 
 use super::*;
-use tract_onnx::tract_core::ops::quant::{quantize_linear_f32_i8, quantize_linear_i8};
+use tract_core::ops::quant::{quantize_linear_f32_i8, quantize_linear_i8};
 
 #[test]
 fn requantize_is_tracts_quantize_linear() {

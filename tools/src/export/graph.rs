@@ -2,7 +2,7 @@
 
 use anyhow::{anyhow, bail, Result};
 use dram_core::manifest::{DType, Dim, FeatureKind, FeatureSpec};
-use tract_onnx::pb::ModelProto;
+use dram_core::onnx_proto::ModelProto;
 
 use crate::arch::{NetSpec, Param, Params, Pooling, MASK_OFFSET};
 use crate::onnx::{attr_int, attr_ints, Elem, GraphBuilder};

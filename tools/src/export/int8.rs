@@ -14,7 +14,7 @@
 
 use anyhow::Result;
 use dram_core::manifest::FeatureKind;
-use tract_onnx::pb::ModelProto;
+use dram_core::onnx_proto::ModelProto;
 
 use super::graph::{attention_pool, conv_max_pool, declare_inputs, mean_pool, no_dim, transpose_scaled};
 use crate::arch::Pooling;

@@ -1,11 +1,11 @@
 //! A small builder for ONNX graphs: inputs with a symbolic batch dimension, initializers
 //! stored as little-endian raw data, nodes with automatically unique output names.
 
-use tract_onnx::pb::attribute_proto::AttributeType;
-use tract_onnx::pb::tensor_proto::DataType;
-use tract_onnx::pb::tensor_shape_proto::{dimension, Dimension};
-use tract_onnx::pb::type_proto::{self, Tensor as TensorType};
-use tract_onnx::pb::{
+use dram_core::onnx_proto::attribute_proto::AttributeType;
+use dram_core::onnx_proto::tensor_proto::DataType;
+use dram_core::onnx_proto::tensor_shape_proto::{dimension, Dimension};
+use dram_core::onnx_proto::type_proto::{self, Tensor as TensorType};
+use dram_core::onnx_proto::{
     AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
     TensorShapeProto, TypeProto, ValueInfoProto,
 };

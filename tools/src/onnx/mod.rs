@@ -1,4 +1,4 @@
-//! Writing ONNX: tract reads ONNX but has no writer, so dram builds `tract_onnx::pb` (prost)
+//! Writing ONNX: tract reads ONNX but has no writer, so dram builds `dram_core::onnx_proto` (prost)
 //! messages itself. Everything here emits standard ONNX that other runtimes load too.
 
 mod builder;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use anyhow::{ensure, Context, Result};
 use candle_core::Tensor;
-use tract_onnx::pb::ModelProto;
+use dram_core::onnx_proto::ModelProto;
 
 use super::bert::BertConfig;
 use super::teacher::{Head, Teacher};
