@@ -6,6 +6,12 @@
 # Needs: an Android NDK (ANDROID_NDK_HOME, or Android Studio's default location; r27+ advised),
 # `cargo install cargo-ndk`, and the Rust targets (added below when rustup is present).
 # Usage: android/build-native.sh [--debug]
+#
+# A release build uses the workspace's `mobile` profile (fat LTO, one codegen unit, opt-level
+# "z") and leaves out the tract-onnx fallback, so the library loads the files `dram` exports
+# and nothing else (docs/size.md: the x86-64 C library is 6.0 MB this way against 24 MB with
+# the default release profile). DRAM_ONNX_FALLBACK=1 keeps the fallback, for apps that load
+# other ONNX graphs.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
@@ -25,7 +31,8 @@ export RUSTFLAGS="${RUSTFLAGS:-} -C link-arg=-Wl,-z,max-page-size=16384"
 
 cd "$root"
 build_flags=(build -p dram-jni --locked)
-if [ "$profile" = release ]; then build_flags+=(--release); fi
+if [ "$profile" = release ]; then build_flags+=(--profile mobile); fi
+if [ "${DRAM_ONNX_FALLBACK:-0}" != 1 ]; then build_flags+=(--no-default-features); fi
 # --platform 21 matches minSdk in build.gradle.kts.
 cargo ndk --platform 21 -t arm64-v8a -t armeabi-v7a -t x86_64 -o "$out" "${build_flags[@]}"
 

@@ -5,7 +5,9 @@
 # bench/size.json (read by scripts/bench.sh) and prints a table; docs/size.md discusses it.
 # Each step rebuilds tract from scratch in target/size: ~17 min per step on 2 busy cores.
 # SIZE_STEPS="0 1" runs only those steps (indices into the list below); a step may add cargo
-# arguments (features) as a third field.
+# arguments (features) as a third field, and a fourth replaces `build` for the C library (its
+# crate also builds staticlib and rlib, and rustc's fat LTO of the cdylib among several crate
+# types keeps more code than of the cdylib alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=target/size
@@ -15,6 +17,7 @@ steps=(
     "+ fat LTO, codegen-units = 1, opt-level = z|CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_OPT_LEVEL=z"
     "+ panic = abort (Rust binary only: the C library must catch panics)|CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_OPT_LEVEL=z CARGO_PROFILE_RELEASE_PANIC=abort"
     "fat LTO, z, dram's direct import only (tract-onnx, tract-hir, tract-nnef not linked)|CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_OPT_LEVEL=z|--no-default-features"
+    "+ the C library built as a cdylib alone (android/build-native.sh with the mobile profile)|CARGO_PROFILE_RELEASE_LTO=fat CARGO_PROFILE_RELEASE_CODEGEN_UNITS=1 CARGO_PROFILE_RELEASE_OPT_LEVEL=z|--no-default-features|rustc --crate-type cdylib"
 )
 stripped_size() {
     local copy
@@ -30,13 +33,20 @@ for index in ${SIZE_STEPS:-${!steps[@]}}; do
     name=${entry%%|*}
     rest=${entry#*|}
     vars=${rest%%|*}
-    # An optional third field: cargo arguments (features) for both builds.
+    # Optional third and fourth fields: cargo arguments (features) for both builds, and the
+    # cargo subcommand for the C library.
     args=""
+    c_command="build"
     [[ $rest == *"|"* ]] && args=${rest#*|}
+    if [[ $args == *"|"* ]]; then
+        c_command=${args#*|}
+        args=${args%%|*}
+    fi
     echo "== $name" >&2
     c_size=null
     if [[ $vars != *PANIC=abort* ]]; then
-        env $vars nice -n 10 cargo build --release -p dram-c $args --target-dir $target >&2
+        # shellcheck disable=SC2086
+        env $vars nice -n 10 cargo $c_command --release -p dram-c $args --target-dir $target >&2
         c_size=$(stripped_size $target/release/libdram.so)
     fi
     env $vars nice -n 10 cargo build --release --manifest-path bench/size-probe/Cargo.toml $args --target-dir $target >&2
