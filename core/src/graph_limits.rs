@@ -9,7 +9,6 @@
 use std::collections::HashMap;
 
 use crate::onnx_proto::{GraphProto, ModelProto, NodeProto, TensorProto};
-
 use crate::{Error, Result};
 
 /// Most nodes a model may hold, subgraphs included.

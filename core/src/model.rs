@@ -3,7 +3,6 @@
 use std::path::Path;
 
 use crate::onnx_proto::ModelProto;
-
 use crate::manifest::{DType, Dim, Manifest, OutputMeaning, Task};
 use crate::preprocess::{Encoder, Row};
 use crate::session::{IoInfo, Session};

@@ -4,8 +4,8 @@
 
 use prost::Message;
 use sha2::{Digest, Sha256};
-use crate::onnx_proto::{ModelProto, StringStringEntryProto};
 
+use crate::onnx_proto::{ModelProto, StringStringEntryProto};
 use crate::manifest::{Manifest, MANIFEST_KEY};
 use crate::{Error, Result};
 

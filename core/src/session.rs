@@ -8,9 +8,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::onnx_proto::ModelProto;
 use tract_core::prelude::*;
 
+use crate::onnx_proto::ModelProto;
 use crate::plan::{Declutter, Plans};
 use crate::tensor::{Tensor as DramTensor, TensorData};
 use crate::{model_file, Error, Result};

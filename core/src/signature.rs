@@ -13,8 +13,8 @@
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey, PUBLIC_KEY_LENGTH, SECRET_KEY_LENGTH};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use crate::onnx_proto::{ModelProto, StringStringEntryProto};
 
+use crate::onnx_proto::{ModelProto, StringStringEntryProto};
 use crate::{model_file, Error, Result};
 
 /// The `metadata_props` key under which the signature JSON is stored.

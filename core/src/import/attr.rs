@@ -4,7 +4,6 @@
 
 use crate::onnx_proto::attribute_proto::AttributeType;
 use crate::onnx_proto::{AttributeProto, NodeProto};
-
 use super::{Import, Unsupported};
 
 /// Checks that `node` carries no attribute outside `known`.

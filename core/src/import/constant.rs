@@ -4,9 +4,9 @@
 //! `raw_data` (little-endian) or from the typed fields, as the ONNX spec stores them.
 
 use tract_core::internal::*;
+
 use crate::onnx_proto::tensor_proto::{DataLocation, DataType};
 use crate::onnx_proto::TensorProto;
-
 use super::{Import, Unsupported};
 
 /// The ONNX element type code `code` as a tract datum type, if the direct import handles it.

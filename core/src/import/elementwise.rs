@@ -6,8 +6,8 @@ use tract_core::internal::*;
 use tract_core::ops::binary::TypedBinOp;
 use tract_core::ops::change_axes::wire_rank_broadcast;
 use tract_core::ops::{cast, identity, math};
-use crate::onnx_proto::NodeProto;
 
+use crate::onnx_proto::NodeProto;
 use super::{attr, constant, wiring, Builder, Import, Unsupported};
 
 /// A broadcasting binary operator; `Min` and `Max` fold any number of inputs pairwise, as

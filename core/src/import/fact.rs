@@ -2,10 +2,10 @@
 //! dimensions (`N`, the candidate count) become symbols of the model, as tract-onnx makes them.
 
 use tract_core::internal::*;
+
 use crate::onnx_proto::tensor_shape_proto::dimension::Value;
 use crate::onnx_proto::type_proto;
 use crate::onnx_proto::ValueInfoProto;
-
 use super::{constant, Import, Unsupported};
 
 /// The fact of graph input `input`; symbolic dimensions are interned in `symbols`.

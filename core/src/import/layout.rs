@@ -4,8 +4,8 @@
 use tract_core::internal::*;
 use tract_core::ops::array::{Gather, TypedConcat};
 use tract_core::ops::cast::cast;
-use crate::onnx_proto::NodeProto;
 
+use crate::onnx_proto::NodeProto;
 use super::{attr, resolve_axis, Builder, Import, Unsupported};
 
 /// `Gather` along `axis` (default 0), indices as `i64` (an `i32` index tensor is cast, as

@@ -6,8 +6,8 @@ use tract_core::internal::*;
 use tract_core::ops::change_axes::wire_rank_broadcast;
 use tract_core::ops::einsum::EinSum;
 use tract_core::ops::math;
-use crate::onnx_proto::NodeProto;
 
+use crate::onnx_proto::NodeProto;
 use super::{attr, wiring, Builder, Import, Unsupported};
 
 /// `Gemm`: `alpha * op(A) op(B) + beta * C` on rank-2 `A` and `B`, `C` broadcast from the

@@ -32,6 +32,7 @@ use std::collections::HashMap;
 use tract_core::internal::*;
 use tract_core::ops::konst::Const;
 use tract_core::ops::nn::Reducer;
+
 use crate::onnx_proto::{GraphProto, ModelProto, NodeProto};
 
 /// Lowest default-domain opset translated directly (13 moved `axes` of `ReduceSum` and

@@ -3,8 +3,8 @@
 
 use tract_core::internal::*;
 use tract_core::ops::quant::{quantize_linear_i8, quantize_linear_u8};
-use crate::onnx_proto::NodeProto;
 
+use crate::onnx_proto::NodeProto;
 use super::{attr, Builder, Import, Unsupported};
 
 /// `QuantizeLinear(x, scale[, zero_point])` per tensor; per-axis scales are left to tract-onnx.

@@ -4,8 +4,8 @@
 use tract_core::internal::*;
 use tract_core::ops::identity::Identity;
 use tract_core::ops::nn::{Reduce, Reducer, Softmax};
-use crate::onnx_proto::NodeProto;
 
+use crate::onnx_proto::NodeProto;
 use super::layout::const_axes;
 use super::{attr, resolve_axis, Builder, Import, Unsupported};
 

@@ -3,6 +3,7 @@
 //! direct import must refuse so that tract-onnx loads them.
 
 use tract_core::internal::*;
+
 use crate::onnx_proto::attribute_proto::AttributeType;
 use crate::onnx_proto::tensor_shape_proto::{dimension::Value, Dimension};
 use crate::onnx_proto::*;

@@ -2,10 +2,11 @@
 //! ONNX chain it replaces.
 
 use super::*;
+use tract_core::optim::Optimizer;
+
 use crate::onnx_proto::tensor_proto::DataType;
 use crate::onnx_proto::tensor_shape_proto::{dimension, Dimension};
 use crate::onnx_proto::{type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto, TypeProto, ValueInfoProto};
-use tract_core::optim::Optimizer;
 
 #[test]
 fn apply_matches_hand_computed_values() {

@@ -2,9 +2,10 @@
 
 use super::*;
 use crate::quant_dense::tests::{int8, int8_model, node, two_int8_layers, value_info};
+use tract_core::optim::Optimizer;
+
 use crate::onnx_proto::tensor_proto::DataType;
 use crate::onnx_proto::{AttributeProto, ModelProto};
-use tract_core::optim::Optimizer;
 
 #[test]
 fn folded_rows_match_hand_computed_sums() {
