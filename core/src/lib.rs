@@ -29,6 +29,7 @@
 
 mod classifier;
 mod error;
+mod gather_rows;
 pub mod graph_limits;
 pub mod hash;
 pub mod history;

@@ -61,6 +61,7 @@ impl Plans {
         crate::quant_embed::fuse(&mut typed)?;
         crate::quant_dense::fuse(&mut typed)?;
         crate::quantize_linear::fuse(&mut typed)?;
+        crate::gather_rows::fuse(&mut typed)?;
         let batch = batch_symbol(&typed)?;
         let batched_outputs = match &batch {
             Some(sym) => typed
@@ -286,6 +287,7 @@ mod tests {
             crate::quant_embed::fuse(&mut reference).unwrap();
             crate::quant_dense::fuse(&mut reference).unwrap();
             crate::quantize_linear::fuse(&mut reference).unwrap();
+            crate::gather_rows::fuse(&mut reference).unwrap();
             full(&mut reference);
             if let Some(sym) = &plans.batch {
                 reference = reference.set_symbols(&HashMap::from([(sym.clone(), TDim::Val(104))])).unwrap();

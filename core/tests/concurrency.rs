@@ -174,5 +174,7 @@ fn the_watchdog_fails_a_stuck_body() {
     });
     let message = *stuck.unwrap_err().downcast::<String>().unwrap();
     assert!(message.contains("a deadlock"), "{message}");
-    assert!(started.elapsed() < Duration::from_secs(1));
+    // Before the stuck body's 2 s are up (with room for a loaded machine: under a parallel
+    // build this took over 1 s once).
+    assert!(started.elapsed() < Duration::from_millis(1900));
 }
