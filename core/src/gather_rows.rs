@@ -26,20 +26,37 @@ const MAX_ROW_WIDTH: usize = 16;
 
 /// Replaces every f32 row `Gather` (axis 0, i64 indices, plain output, rows of at most
 /// [`MAX_ROW_WIDTH`] values) with [`GatherRows`]; returns how many it replaced.
+///
+/// The op is swapped in place: same inputs, same output type and shape (checked), so no patch
+/// and no compaction. Going through [`crate::rewrite::replace_all`], one patch per gather, added 1.0 M
+/// instructions (8%) to the MovieLens ranker's cold start.
 pub(crate) fn fuse(model: &mut TypedModel) -> TractResult<usize> {
-    crate::rewrite::replace_all(model, "dram-gather-rows", |model| {
-        for node in &model.nodes {
-            let Some(gather) = node.op_as::<Gather>() else { continue };
-            let (table, indices) = (model.outlet_fact(node.inputs[0])?, model.outlet_fact(node.inputs[1])?);
-            let plain = gather.axis == 0 && gather.output_type.is_none() && table.rank() >= 1;
-            let width = table.shape.iter().skip(1).map(|d| d.to_usize().ok()).product::<Option<usize>>();
-            let narrow = width.is_some_and(|w| w <= MAX_ROW_WIDTH);
-            if plain && narrow && table.datum_type == f32::datum_type() && indices.datum_type == i64::datum_type() {
-                return Ok(Some((GatherRows, node.inputs.to_vec(), node.id)));
-            }
+    let mut replaced = 0;
+    for id in 0..model.nodes.len() {
+        if !is_row_gather(model, &model.nodes[id]) {
+            continue;
         }
-        Ok(None)
-    })
+        let ours = GatherRows.output_facts(&model.node_input_facts(id)?)?.remove(0);
+        let theirs = &model.nodes[id].outputs[0].fact;
+        if ours.datum_type == theirs.datum_type && ours.shape == theirs.shape {
+            model.nodes[id].op = Box::new(GatherRows);
+            replaced += 1;
+        }
+    }
+    Ok(replaced)
+}
+
+/// Whether `node` is a gather [`GatherRows`] takes over.
+fn is_row_gather(model: &TypedModel, node: &TypedNode) -> bool {
+    let Some(gather) = node.op_as::<Gather>() else { return false };
+    let (Ok(table), Ok(indices)) = (model.outlet_fact(node.inputs[0]), model.outlet_fact(node.inputs[1])) else { return false };
+    let width = table.shape.iter().skip(1).map(|d| d.to_usize().ok()).product::<Option<usize>>();
+    gather.axis == 0
+        && gather.output_type.is_none()
+        && table.rank() >= 1
+        && width.is_some_and(|w| w <= MAX_ROW_WIDTH)
+        && table.datum_type == f32::datum_type()
+        && indices.datum_type == i64::datum_type()
 }
 
 impl GatherRows {
@@ -132,6 +149,23 @@ mod tests {
         }
         let rows = run(Tensor::from_shape(&[2], &[-1i64, 1]).unwrap(), true).unwrap();
         assert_eq!(rows.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap(), &[30., 31., 10., 11.]);
+    }
+
+    #[test]
+    fn every_row_gather_is_replaced_including_a_gather_of_gathered_rows() {
+        let mut model = TypedModel::default();
+        let ids = model.add_source("ids", i64::fact([3])).unwrap();
+        let table = model.add_const("table", table()).unwrap();
+        let first = model.wire_node("first", Gather::new(0), &[table, ids]).unwrap();
+        let again = model.wire_node("again", Gather::new(0), &[first[0], ids]).unwrap();
+        let other = model.wire_node("other", Gather::new(0), &[table, ids]).unwrap();
+        model.select_output_outlets(&[again[0], other[0]]).unwrap();
+        let reference = model.clone().into_optimized().unwrap().into_runnable().unwrap();
+        assert_eq!(fuse(&mut model).unwrap(), 3);
+        assert_eq!(model.nodes.iter().filter(|n| n.op_is::<GatherRows>()).count(), 3);
+        let plan = model.into_optimized().unwrap().into_runnable().unwrap();
+        let feed = || tvec![Tensor::from_shape(&[3], &[1i64, 0, 2]).unwrap().into_tvalue()];
+        assert_eq!(plan.run(feed()).unwrap(), reference.run(feed()).unwrap());
     }
 
     #[test]
