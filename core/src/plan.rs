@@ -1,7 +1,7 @@
 //! How a decluttered graph becomes runnable plans, tuned for small recommendation models.
 //!
-//! Three choices differ from tract's defaults, all measured on the MovieLens ranker with
-//! `dram-bench profile` (see `docs/performance.md`):
+//! These choices differ from tract's defaults, each measured with `dram-bench profile` (see
+//! `docs/performance.md`):
 //! - tract's declutter pass `ConcatThenEinsum` splits `Concat -> MatMul` into one small
 //!   matrix product per concatenated piece, each packing its own operands; for a ranker whose
 //!   first layer reads six or seven embeddings that costs more than the product itself. dram
@@ -9,6 +9,9 @@
 //!   row.
 //! - pooling written as `ReduceSum(Mul(..))` or `ReduceMax(Mul(..))` runs as one fused op
 //!   ([`crate::mul_sum`]).
+//! - a word-piece convolution's per-offset products and their sum run as one product over
+//!   the whole window ([`crate::window_conv`]).
+//! - narrow embedding lookups copy rows straight from the index slice ([`crate::gather_rows`]).
 //! - a small int8 layer with its epilogue (`MatMulInteger -> Add -> Cast -> Mul [-> Relu ->
 //!   QuantizeLinear]`) runs as one fused integer op ([`crate::quant_dense`]), and the other
 //!   `QuantizeLinear`s with dram's vectorised rounding ([`crate::quantize_linear`]).
@@ -299,8 +302,8 @@ mod tests {
     }
 
     /// dram's direct import (with only `ChangeAxes` before the fusions) and tract-onnx (with
-    /// the full declutter round) give plans doing the same work, node for node, and the same outputs on
-    /// every dram file at hand (the fixtures, and the MovieLens, review and demo models when
+    /// the full declutter round) give plans doing the same work, node for node, and the same
+    /// outputs on every dram file at hand (the fixtures, and the MovieLens, review and demo models when
     /// `out/` holds them), for a bucketed call and for the symbolic plan, and declare the same
     /// graph inputs and outputs.
     #[test]

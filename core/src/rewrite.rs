@@ -1,6 +1,7 @@
 //! What dram's load-time rewrites ([`crate::mul_sum`], [`crate::quant_embed`],
-//! [`crate::quant_dense`], [`crate::quantize_linear`]) share: telling whether a value is read
-//! in one place only, and replacing every chain of nodes a rewrite finds with one op.
+//! [`crate::quant_dense`], [`crate::quantize_linear`], [`crate::window_conv`]) share: telling
+//! whether a value is read in one place only, and replacing every chain of nodes a rewrite
+//! finds with one op.
 
 use tract_core::prelude::*;
 
