@@ -256,14 +256,16 @@ fn axpy(out: &mut [f32], alpha: f32, x: &[f32]) {
 mod tests {
     use super::*;
 
-    /// Broadcast multiply then sum, one element at a time.
-    fn naive(a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &[usize], full: &[usize], axis: usize) -> Vec<f32> {
+    /// Broadcast multiply, then fold the products over `axis` from `init` with `combine` (a
+    /// sum or a max), one element at a time.
+    #[allow(clippy::too_many_arguments)]
+    fn naive(a: &[f32], a_shape: &[usize], b: &[f32], b_shape: &[usize], full: &[usize], axis: usize, init: f32, combine: fn(f32, f32) -> f32) -> Vec<f32> {
         let index = |shape: &[usize], idx: &[usize]| {
             idx.iter().zip(shape).fold(0, |acc, (&i, &d)| acc * d + if d == 1 { 0 } else { i })
         };
         let mut out_shape = full.to_vec();
         out_shape[axis] = 1;
-        let mut out = vec![0.0; out_shape.iter().product()];
+        let mut out = vec![init; out_shape.iter().product()];
         let total: usize = full.iter().product();
         for flat in 0..total {
             let mut idx = vec![0; full.len()];
@@ -275,7 +277,8 @@ mod tests {
             let v = a[index(a_shape, &idx)] * b[index(b_shape, &idx)];
             let mut o = idx.clone();
             o[axis] = 0;
-            out[index(&out_shape, &o)] += v;
+            let slot = &mut out[index(&out_shape, &o)];
+            *slot = combine(*slot, v);
         }
         out
     }
@@ -303,7 +306,7 @@ mod tests {
             let a = data(a_shape.iter().product(), 0.1);
             let b = data(b_shape.iter().product(), 0.7);
             let got = mul_sum(&a, a_shape, &b, b_shape, &full, axis);
-            let want = naive(&a, a_shape, &b, b_shape, &full, axis);
+            let want = naive(&a, a_shape, &b, b_shape, &full, axis, 0.0, |acc, v| acc + v);
             assert_eq!(got.len(), want.len());
             for (g, w) in got.iter().zip(&want) {
                 assert!((g - w).abs() < 1e-4, "{a_shape:?} x {b_shape:?} sum over {axis}: {g} vs {w}");
@@ -327,22 +330,7 @@ mod tests {
             let a = data(a_shape.iter().product(), 0.1);
             let b = data(b_shape.iter().product(), 0.7);
             let got = mul_max(&a, a_shape, &b, b_shape, &full, axis);
-            let mut want = vec![f32::NEG_INFINITY; got.len()];
-            let (mut out_shape, total) = (full.to_vec(), full.iter().product::<usize>());
-            out_shape[axis] = 1;
-            let index = |shape: &[usize], idx: &[usize]| idx.iter().zip(shape).fold(0, |acc, (&i, &d)| acc * d + if d == 1 { 0 } else { i });
-            for flat in 0..total {
-                let (mut idx, mut rest) = (vec![0; full.len()], flat);
-                for ax in (0..full.len()).rev() {
-                    idx[ax] = rest % full[ax];
-                    rest /= full[ax];
-                }
-                let v = a[index(a_shape, &idx)] * b[index(b_shape, &idx)];
-                let mut o = idx.clone();
-                o[axis] = 0;
-                let slot = &mut want[index(&out_shape, &o)];
-                *slot = slot.max(v);
-            }
+            let want = naive(&a, a_shape, &b, b_shape, &full, axis, f32::NEG_INFINITY, f32::max);
             assert_eq!(got, want, "{a_shape:?} x {b_shape:?} max over {axis}");
         }
     }

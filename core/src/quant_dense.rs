@@ -246,7 +246,7 @@ impl EvalOp for QuantDense {
 
     fn eval(&self, _ctx: &EvalContext, inputs: TVec<TValue>) -> TractResult<TVec<TValue>> {
         let x = args_1!(inputs);
-        ensure!(is_rows_by_columns(x.shape()), "dram int8 layer: input {:?}, expected [rows, columns]", x.shape());
+        ensure!(rows_by_columns(x.shape()), "dram int8 layer: input {:?}, expected [rows, columns]", x.shape());
         let rows = x.shape()[0];
         let data = x.try_as_plain_ram()?;
         let y = match self.product {
@@ -263,7 +263,7 @@ impl TypedOp for QuantDense {
     fn output_facts(&self, inputs: &[&TypedFact]) -> TractResult<TVec<TypedFact>> {
         let input_dt = if self.product.is_some() { i8::datum_type() } else { i32::datum_type() };
         ensure!(
-            inputs.len() == 1 && unit_middle_axes(&inputs[0].shape) && inputs[0].datum_type == input_dt,
+            inputs.len() == 1 && rows_by_columns(&inputs[0].shape) && inputs[0].datum_type == input_dt,
             "dram int8 layer: expected one {input_dt:?} input [rows, (1, ...) columns], found {:?}",
             inputs.iter().map(|f| format!("{f:?}")).collect::<Vec<_>>()
         );
@@ -392,7 +392,7 @@ pub(crate) fn integer_weights(model: &TypedModel, node: &TypedNode, einsum: &Ein
     let x = model.outlet_fact(node.inputs[0])?;
     let out = model.outlet_fact(node.id.into())?;
     let Some(w) = model.outlet_fact(node.inputs[1])?.konst.clone() else { return Ok(None) };
-    if x.datum_type != i8::datum_type() || w.datum_type() != i8::datum_type() || !unit_middle_axes(&x.shape) || out.rank() != 2 {
+    if x.datum_type != i8::datum_type() || w.datum_type() != i8::datum_type() || !rows_by_columns(&x.shape) || out.rank() != 2 {
         return Ok(None);
     }
     // Inputs 2..9: bias, a zero point, a scale, b zero point, b scale, c zero point, c scale.
@@ -436,15 +436,11 @@ fn weight_axes(einsum: &EinSum, x_rank: usize, weight_rank: usize) -> TractResul
     })
 }
 
-/// Whether a shape is `[rows, columns]`, possibly with unit axes between (`[rows, 1, columns]`:
-/// a max-pool without `keepdims` whose axis removal tract moved into the product).
-fn unit_middle_axes(shape: &ShapeFact) -> bool {
-    shape.rank() >= 2 && shape.iter().skip(1).take(shape.rank() - 2).all(|d| d.is_one())
-}
-
-/// [`unit_middle_axes`] of a concrete shape.
-fn is_rows_by_columns(shape: &[usize]) -> bool {
-    shape.len() >= 2 && shape[1..shape.len() - 1].iter().all(|&d| d == 1)
+/// Whether a shape (symbolic or concrete) is `[rows, columns]`, possibly with unit axes
+/// between (`[rows, 1, columns]`: a max-pool without `keepdims` whose axis removal tract moved
+/// into the product).
+fn rows_by_columns<D: DimLike>(shape: &[D]) -> bool {
+    shape.len() >= 2 && shape[1..shape.len() - 1].iter().all(|d| *d == D::from(1))
 }
 
 /// The only successor of `node`'s output, if it has exactly one and is not a model output.
