@@ -54,10 +54,13 @@ pub enum Error {
         /// What the manifest expected and what the graph declares.
         reason: String,
     },
-    /// The graph's checksum differs from the one recorded in the manifest.
-    #[error("graph checksum mismatch: manifest says sha256 {expected}, graph hashes to {found}; the file was modified or corrupted after export")]
+    /// The graph's checksum differs from the one the file records (its CRC-32 entry, or the
+    /// manifest's SHA-256).
+    #[error("graph checksum mismatch: the file records {algorithm} {expected}, the graph hashes to {found}; the file was modified or corrupted after export: export or download it again")]
     ChecksumMismatch {
-        /// Hex digest recorded in the manifest.
+        /// `crc32` or `sha256`.
+        algorithm: &'static str,
+        /// Hex digest recorded in the file.
         expected: String,
         /// Hex digest of the graph as loaded.
         found: String,

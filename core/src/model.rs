@@ -145,15 +145,13 @@ enum Integrity<'a> {
     Signed,
 }
 
-/// Model files from which on the graph checksum is computed on a second thread while tract
-/// optimises the graph (hashing ~1 MB takes about as long as optimising a small ranker).
-const PARALLEL_CHECKSUM_BYTES: usize = 256 << 10;
-
-/// Verifies the graph checksum and builds the session; for large files both at once. A
-/// checksum mismatch is reported before any error of the session.
+/// Verifies the graph checksum and builds the session; for large files both at once
+/// ([`model_file::Checksum::parallel_from_bytes`]). A checksum mismatch is reported before
+/// any error of the session.
 fn checked_session(bytes: &[u8], proto: &ModelProto, manifest: &Manifest) -> Result<Session> {
     let verify = || model_file::verify_stored_checksum(bytes, proto, manifest);
-    if bytes.len() < PARALLEL_CHECKSUM_BYTES {
+    let parallel = model_file::load_checksum(proto, manifest).is_some_and(|(c, _)| bytes.len() >= c.parallel_from_bytes());
+    if !parallel {
         verify()?;
         return Session::from_proto(proto);
     }

@@ -51,20 +51,49 @@ pub(crate) fn tensor(proto: &TensorProto) -> Import<Tensor> {
     built.map_err(|e| unsupported(format!("{e:#}")))
 }
 
-/// A tensor of `dt` holding `raw`, ONNX's little-endian bytes: one copy into the tensor's
-/// storage (an element-by-element decode was ~7 instructions a weight, most of the load time
-/// of a file with large embedding tables), bytes swapped in place on big-endian targets.
+/// A tensor of `dt` holding `raw`, ONNX's little-endian bytes, in one copy into the tensor's
+/// storage: an element-by-element decode was ~7 instructions a weight, most of the load time
+/// of a file with large embedding tables. Bytes aligned for the element type (prost's
+/// `raw_data` is its own allocation, so they are) are copied as typed values into storage that
+/// is never cleared first; others go into a zeroed tensor, swapped in place on big-endian
+/// targets.
 fn from_le_bytes(dt: DatumType, shape: &[usize], raw: &[u8]) -> Import<Tensor> {
+    let expected = shape.iter().try_fold(dt.size_of(), |bytes, &d| bytes.checked_mul(d));
+    if expected != Some(raw.len()) {
+        return Err(Unsupported::new(format!(
+            "{} bytes of raw data for {dt:?} of shape {shape:?} ({} bytes) expected",
+            raw.len(),
+            expected.map_or_else(|| "too many".to_string(), |b| b.to_string())
+        )));
+    }
+    if cfg!(target_endian = "little") {
+        if let Some(tensor) = typed_copy(dt, shape, raw) {
+            return tensor.map_err(|e| Unsupported::new(format!("{e:#}")));
+        }
+    }
     let mut tensor = Tensor::zero_dt(dt, shape).map_err(|e| Unsupported::new(format!("{e:#}")))?;
     let bytes = tensor.as_bytes_mut();
-    if bytes.len() != raw.len() {
-        return Err(Unsupported::new(format!("{} bytes of raw data for {} expected", raw.len(), bytes.len())));
-    }
     bytes.copy_from_slice(raw);
     if cfg!(target_endian = "big") {
         bytes.chunks_exact_mut(dt.size_of()).for_each(<[u8]>::reverse);
     }
     Ok(tensor)
+}
+
+/// `raw` read in place as `dt`'s values and copied once into a new tensor, or `None` when the
+/// bytes are not aligned for `dt` (or `dt` has no plain-old-data form here).
+fn typed_copy(dt: DatumType, shape: &[usize], raw: &[u8]) -> Option<TractResult<Tensor>> {
+    fn cast<T: Datum + Copy + bytemuck::Pod>(shape: &[usize], raw: &[u8]) -> Option<TractResult<Tensor>> {
+        bytemuck::try_cast_slice::<u8, T>(raw).ok().map(|values| Tensor::from_shape(shape, values))
+    }
+    match dt {
+        DatumType::F32 => cast::<f32>(shape, raw),
+        DatumType::I64 => cast::<i64>(shape, raw),
+        DatumType::I32 => cast::<i32>(shape, raw),
+        DatumType::I8 => cast::<i8>(shape, raw),
+        DatumType::U8 => cast::<u8>(shape, raw),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -91,6 +120,22 @@ mod tests {
         assert_eq!(tensor(&half).unwrap(), tensor1(&[f16::from_f32(-0.5)]));
         let scalar = TensorProto { int32_data: vec![7], ..proto(DataType::Int32, vec![]) };
         assert_eq!(tensor(&scalar).unwrap(), tensor0(7i32));
+    }
+
+    #[test]
+    fn unaligned_raw_bytes_give_the_same_tensor_as_aligned_ones() {
+        let values = [1.5f32, -2.0, 3.25];
+        let mut buffer: Vec<u8> = vec![0];
+        buffer.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+        // A `Vec`'s allocation is aligned for every element type, so one byte in is not.
+        let (aligned, unaligned) = (&buffer[1..].to_vec(), &buffer[1..]);
+        assert!(typed_copy(DatumType::F32, &[3], unaligned).is_none());
+        assert!(typed_copy(DatumType::F32, &[3], aligned).is_some());
+        assert_eq!(from_le_bytes(DatumType::F32, &[3], unaligned).unwrap(), tensor1(&values));
+        assert_eq!(from_le_bytes(DatumType::F32, &[3], aligned).unwrap(), tensor1(&values));
+        let wide = [i64::MIN, 7];
+        let raw: Vec<u8> = wide.iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert_eq!(from_le_bytes(DatumType::I64, &[2], &raw).unwrap(), tensor1(&wide));
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! The host tool writes these types and the runtime reads them, so the schema exists once.
 //! `docs/model-format.md` describes it for humans; [`Manifest::validate`] enforces it.
 
+mod pieces;
 mod validate;
 
+pub use pieces::Pieces;
 pub use validate::{MAX_CLASSES, MAX_FEATURES, MAX_SEQUENCE_LEN, MAX_TABLE_ROWS, MAX_WINDOW};
 
 use std::collections::BTreeMap;
@@ -308,7 +310,7 @@ pub struct WordPieceSpec {
     /// The normalisation before splitting; only BERT's uncased one exists.
     pub normalization: WordPieceNormalization,
     /// The pieces, continuations prefixed with `##`; piece `i` is table row `i + 1`.
-    pub vocab: Vec<String>,
+    pub vocab: Pieces,
     /// Pieces kept (the first ones).
     pub max_tokens: u32,
     /// Consecutive pieces each position sees.
@@ -318,7 +320,7 @@ pub struct WordPieceSpec {
 impl WordPieceSpec {
     /// A spec with BERT's uncased normalisation.
     pub fn new(vocab: Vec<String>, max_tokens: u32, window: u32) -> WordPieceSpec {
-        WordPieceSpec { normalization: WordPieceNormalization::BertUncased, vocab, max_tokens, window }
+        WordPieceSpec { normalization: WordPieceNormalization::BertUncased, vocab: vocab.into(), max_tokens, window }
     }
 }
 

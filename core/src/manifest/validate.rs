@@ -159,7 +159,7 @@ impl Manifest {
                 // word-piece model's cold start.
                 let hasher = std::hash::BuildHasherDefault::<crate::preprocess::wordpiece::PieceHasher>::default();
                 let mut seen = HashSet::with_capacity_and_hasher(tokenizer.vocab.len(), hasher);
-                if let Some(bad) = tokenizer.vocab.iter().find(|p| p.is_empty() || p.as_str() == "##" || !seen.insert(p.as_str())) {
+                if let Some(bad) = tokenizer.vocab.iter().find(|p| p.is_empty() || *p == "##" || !seen.insert(*p)) {
                     return Err(invalid(format!(
                         "feature `{name}`: word piece `{bad}` is empty or repeated; pieces must be unique and non-empty"
                     )));

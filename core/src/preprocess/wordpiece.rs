@@ -8,18 +8,21 @@
 //! so the rules match it exactly.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::Hasher;
 
+use hashbrown::HashTable;
 use unicode_categories::UnicodeCategories;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::manifest::WordPieceSpec;
+use crate::manifest::{Pieces, WordPieceSpec};
 use crate::Result;
 
 /// Words longer than this many characters become one unknown piece, as in BERT.
 pub const MAX_WORD_CHARS: usize = 100;
 
-/// A word-piece vocabulary ready for lookups.
+/// A word-piece vocabulary ready for lookups: the pieces in one buffer ([`Pieces`]) and a hash
+/// table of their positions, so building one for a 10,000-piece student allocates three
+/// buffers, not a `String` per piece.
 ///
 /// ```
 /// use dram_core::preprocess::wordpiece::Vocab;
@@ -29,7 +32,12 @@ pub const MAX_WORD_CHARS: usize = 100;
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Vocab {
-    ids: HashMap<String, u32, BuildHasherDefault<PieceHasher>>,
+    /// Each distinct piece once, in the order first given.
+    pieces: Pieces,
+    /// The id of each of `pieces`.
+    ids: Vec<u32>,
+    /// Positions in `pieces`, hashed by [`PieceHasher`].
+    table: HashTable<u32>,
 }
 
 /// FNV-1a over a piece's bytes, finished by SplitMix64 ([`crate::hash`]'s function without the
@@ -58,40 +66,65 @@ impl Hasher for PieceHasher {
     }
 }
 
+fn piece_hash(piece: &str) -> u64 {
+    let mut hasher = PieceHasher::default();
+    hasher.write(piece.as_bytes());
+    hasher.finish()
+}
+
 impl Vocab {
     /// A vocabulary whose `i`-th piece has id `i` (a repeated piece keeps its first id).
-    pub fn new<S: Into<String>>(pieces: impl IntoIterator<Item = S>) -> Vocab {
-        let pieces = pieces.into_iter();
-        let mut ids = HashMap::with_capacity_and_hasher(pieces.size_hint().0, Default::default());
-        for (i, piece) in pieces.enumerate() {
-            ids.entry(piece.into()).or_insert(i as u32);
-        }
-        Vocab { ids }
+    pub fn new<S: AsRef<str>>(pieces: impl IntoIterator<Item = S>) -> Vocab {
+        Vocab::with_ids(pieces.into_iter().enumerate().map(|(i, piece)| (piece, i as u32)))
     }
 
     /// A vocabulary from explicit `(piece, id)` pairs, as a `tokenizer.json` lists them.
     pub fn from_ids(ids: HashMap<String, u32>) -> Vocab {
-        Vocab { ids: ids.into_iter().collect() }
+        Vocab::with_ids(ids)
+    }
+
+    /// A vocabulary of `(piece, id)` pairs; a repeated piece keeps its first id.
+    fn with_ids<S: AsRef<str>>(pairs: impl IntoIterator<Item = (S, u32)>) -> Vocab {
+        let pairs = pairs.into_iter();
+        let mut vocab = Vocab {
+            pieces: Pieces::with_capacity(pairs.size_hint().0, 0),
+            ids: Vec::with_capacity(pairs.size_hint().0),
+            table: HashTable::with_capacity(pairs.size_hint().0),
+        };
+        for (piece, id) in pairs {
+            let piece = piece.as_ref();
+            let hash = piece_hash(piece);
+            if vocab.table.find(hash, |&at| &vocab.pieces[at as usize] == piece).is_some() {
+                continue;
+            }
+            let at = vocab.pieces.len() as u32;
+            vocab.pieces.push(piece);
+            vocab.ids.push(id);
+            let pieces = &vocab.pieces;
+            vocab.table.insert_unique(hash, at, |&other| piece_hash(&pieces[other as usize]));
+        }
+        vocab
     }
 
     /// The id of `piece`, if the vocabulary holds it.
     pub fn id(&self, piece: &str) -> Option<u32> {
-        self.ids.get(piece).copied()
+        let at = *self.table.find(piece_hash(piece), |&at| &self.pieces[at as usize] == piece)?;
+        Some(self.ids[at as usize])
     }
 
-    /// Every `(piece, id)` pair, in no particular order.
+    /// Every `(piece, id)` pair, in the order first given.
     pub fn iter(&self) -> impl Iterator<Item = (&str, u32)> {
-        self.ids.iter().map(|(piece, id)| (piece.as_str(), *id))
+        self.pieces.iter().zip(self.ids.iter().copied())
     }
 
     /// Number of pieces.
     pub fn len(&self) -> usize {
-        self.ids.len()
+        self.pieces.len()
     }
 
     /// Whether the vocabulary is empty.
     pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+        self.pieces.is_empty()
     }
 
     /// The first `max_pieces` pieces of `text`: `Some(id)`, or `None` for a word the
@@ -223,7 +256,7 @@ fn is_cjk(c: char) -> bool {
 /// use dram_core::manifest::WordPieceSpec;
 /// use dram_core::preprocess::wordpiece::{encode_word_pieces, Vocab};
 /// let spec = WordPieceSpec::new(vec!["good".into(), "fit".into()], 3, 2);
-/// let vocab = Vocab::new(spec.vocab.iter().cloned());
+/// let vocab = Vocab::new(spec.vocab.iter());
 /// let (mut ids, mut weights) = (vec![], vec![]);
 /// encode_word_pieces(&spec, &vocab, "Good fit", &mut ids, &mut weights).unwrap();
 /// assert_eq!(ids, [1, 2, 0, /* shifted by one: */ 2, 0, 0]);
@@ -286,7 +319,7 @@ mod tests {
     #[test]
     fn windows_shift_and_pad() {
         let spec = WordPieceSpec::new(vec!["a".into(), "b".into(), "c".into()], 4, 3);
-        let vocab = Vocab::new(spec.vocab.iter().cloned());
+        let vocab = Vocab::new(spec.vocab.iter());
         let (mut ids, mut w) = (vec![], vec![]);
         encode_word_pieces(&spec, &vocab, "a b zz c", &mut ids, &mut w).unwrap();
         assert_eq!(ids, [1, 2, 0, 3, /* + 1 */ 2, 0, 3, 0, /* + 2 */ 0, 3, 0, 0]);
@@ -301,7 +334,7 @@ mod tests {
     #[test]
     fn long_text_stops_at_max_tokens() {
         let spec = WordPieceSpec::new(vec!["word".into()], 16, 2);
-        let vocab = Vocab::new(spec.vocab.iter().cloned());
+        let vocab = Vocab::new(spec.vocab.iter());
         let (mut ids, mut w) = (vec![], vec![]);
         encode_word_pieces(&spec, &vocab, &"word ".repeat(20_000), &mut ids, &mut w).unwrap();
         assert_eq!(ids.len(), 32);

@@ -57,7 +57,7 @@ pub fn projected_rows(vocab: &Path, embeddings: &Path, spec: &WordPieceSpec, dim
     ensure!(dim <= width, "the student's {dim}-wide rows cannot come from {width}-wide teacher rows");
     let table = table.to_dtype(candle_core::DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
     let mut x = Vec::with_capacity(spec.vocab.len() * width);
-    for piece in &spec.vocab {
+    for piece in spec.vocab.iter() {
         let id = full.vocabulary().id(piece).with_context(|| format!("piece `{piece}` is not in {}", vocab.display()))? as usize;
         ensure!(id < rows, "piece `{piece}` has id {id}, past the {rows} rows of {WORD_EMBEDDINGS}");
         x.extend(table[id * width..(id + 1) * width].iter().map(|&v| f64::from(v)));
