@@ -4,7 +4,7 @@
 # plus cold start, model sizes, a roofline line, training throughput and the quality rows.
 # Needs python3 with the onnxruntime wheel (its libonnxruntime is loaded at run time, nothing
 # is downloaded at build time) and pyarrow. Trains the MovieLens models first when missing
-# (scripts/movielens.sh, ~5-10 min) and the review students when the text teacher's cache
+# (scripts/movielens.sh, ~2 min) and the review students when the text teacher's cache
 # exists (below); review classifiers in out/reviews/ and int8 files are measured when present.
 # Library sizes come from scripts/size.sh (bench/size.json, 2-17 min a step) if run.
 set -euo pipefail
@@ -15,7 +15,8 @@ if [[ ! -f out/movielens/distilled.onnx || ! -f out/movielens/teacher.onnx || ! 
 fi
 # The review students need the fine-tuned text teacher, which scripts/reviews.sh produces once
 # (~1 hour per epoch here, resumable). With its cache in place the students are trained here
-# when missing (~16-20 min); without it the review rows are left out, and said so.
+# when missing (~13.5 min); without it the review rows are left out, and said so. From a clean
+# clone with the teacher's cache, after the build, the whole script took 18 min 26 s here.
 if [[ -f out/reviews/teacher-full/transfer-2.csv && ! -f out/reviews/results.json ]]; then
     nice -n 10 ./scripts/reviews.sh
 elif [[ ! -f out/reviews/results.json ]]; then
