@@ -139,7 +139,7 @@ fn tokenizer_vectors() {
 fn word_piece_vectors() {
     let vectors = read_json("word_pieces.json");
     let spec: dram_core::manifest::WordPieceSpec = serde_json::from_value(vectors["tokenizer"].clone()).unwrap();
-    let vocab = dram_core::preprocess::wordpiece::Vocab::new(spec.vocab.iter());
+    let vocab = dram_core::preprocess::wordpiece::Vocab::from(&spec.vocab);
     let cases = vectors["cases"].as_array().unwrap();
     assert!(cases.len() >= 7);
     for case in cases {

@@ -334,7 +334,7 @@ fn hash_cases() -> Json {
 /// ASCII, accents, emoji, CJK, the empty string and 100 KB of text (cut at `max_tokens`).
 fn word_piece_cases(spec: &NetSpec) -> Json {
     let FeatureKind::WordPieces { tokenizer } = &spec.manifest.features[0].kind else { unreachable!() };
-    let vocab = dram_core::preprocess::wordpiece::Vocab::new(tokenizer.vocab.iter());
+    let vocab = dram_core::preprocess::wordpiece::Vocab::from(&tokenizer.vocab);
     let long = "Love this dress, ".repeat(6_000);
     let texts = ["Love this dress, fits perfectly!", "Très JOLIE robe", "很好 👍", "", "a-b c", "returned-it.", long.as_str()];
     let cases: Vec<Json> = texts

@@ -7,7 +7,7 @@
 mod pieces;
 mod validate;
 
-pub use pieces::Pieces;
+pub use pieces::{PieceHasher, Pieces};
 pub use validate::{MAX_CLASSES, MAX_FEATURES, MAX_SEQUENCE_LEN, MAX_TABLE_ROWS, MAX_WINDOW};
 
 use std::collections::BTreeMap;

@@ -155,11 +155,10 @@ impl Manifest {
                 if tokenizer.vocab.is_empty() {
                     return Err(invalid(format!("feature `{name}`: the word-piece vocabulary is empty")));
                 }
-                // FNV, as the runtime's vocabulary: SipHash over 10,000 pieces was a sixth of a
-                // word-piece model's cold start.
-                let hasher = std::hash::BuildHasherDefault::<crate::preprocess::wordpiece::PieceHasher>::default();
-                let mut seen = HashSet::with_capacity_and_hasher(tokenizer.vocab.len(), hasher);
-                if let Some(bad) = tokenizer.vocab.iter().find(|p| p.is_empty() || *p == "##" || !seen.insert(*p)) {
+                // Repeats are found through the vocabulary's own index, which the tokeniser
+                // then looks pieces up in: one hash table per load.
+                let malformed = tokenizer.vocab.iter().find(|p| p.is_empty() || *p == "##");
+                if let Some(bad) = malformed.or_else(|| tokenizer.vocab.first_duplicate()) {
                     return Err(invalid(format!(
                         "feature `{name}`: word piece `{bad}` is empty or repeated; pieces must be unique and non-empty"
                     )));

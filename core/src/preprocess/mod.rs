@@ -134,7 +134,7 @@ impl Encoder {
             .features
             .iter()
             .map(|f| match &f.kind {
-                FeatureKind::WordPieces { tokenizer } => Some(Arc::new(wordpiece::Vocab::new(tokenizer.vocab.iter()))),
+                FeatureKind::WordPieces { tokenizer } => Some(Arc::new(wordpiece::Vocab::from(&tokenizer.vocab))),
                 _ => None,
             })
             .collect();

@@ -8,21 +8,20 @@
 //! so the rules match it exactly.
 
 use std::collections::HashMap;
-use std::hash::Hasher;
 
-use hashbrown::HashTable;
 use unicode_categories::UnicodeCategories;
 use unicode_normalization::UnicodeNormalization;
 
+pub use crate::manifest::PieceHasher;
 use crate::manifest::{Pieces, WordPieceSpec};
 use crate::Result;
 
 /// Words longer than this many characters become one unknown piece, as in BERT.
 pub const MAX_WORD_CHARS: usize = 100;
 
-/// A word-piece vocabulary ready for lookups: the pieces in one buffer ([`Pieces`]) and a hash
-/// table of their positions, so building one for a 10,000-piece student allocates three
-/// buffers, not a `String` per piece.
+/// A word-piece vocabulary ready for lookups: its pieces ([`Pieces`], one buffer and a hash
+/// table of positions) and, when they are not the positions, their ids. Built from a
+/// manifest's vocabulary it reuses the table validation built.
 ///
 /// ```
 /// use dram_core::preprocess::wordpiece::Vocab;
@@ -32,94 +31,41 @@ pub const MAX_WORD_CHARS: usize = 100;
 /// ```
 #[derive(Debug, Clone, Default)]
 pub struct Vocab {
-    /// Each distinct piece once, in the order first given.
     pieces: Pieces,
-    /// The id of each of `pieces`.
-    ids: Vec<u32>,
-    /// Positions in `pieces`, hashed by [`PieceHasher`].
-    table: HashTable<u32>,
-}
-
-/// FNV-1a over a piece's bytes, finished by SplitMix64 ([`crate::hash`]'s function without the
-/// salt): a vocabulary of 10,000 pieces is hashed on every model load and each text probes it
-/// many times per word, where the standard library's SipHash cost a fifth of a word-piece
-/// model's load. The keys are the model's own pieces, and a probe costs one lookup whatever
-/// the text, so flooding resistance buys nothing here.
-#[derive(Debug, Clone, Copy)]
-pub struct PieceHasher(u64);
-
-impl Default for PieceHasher {
-    fn default() -> Self {
-        PieceHasher(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl Hasher for PieceHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        crate::hash::mix64(self.0)
-    }
-}
-
-fn piece_hash(piece: &str) -> u64 {
-    let mut hasher = PieceHasher::default();
-    hasher.write(piece.as_bytes());
-    hasher.finish()
+    /// The id of each of `pieces`; `None` when ids are positions.
+    ids: Option<Vec<u32>>,
 }
 
 impl Vocab {
     /// A vocabulary whose `i`-th piece has id `i` (a repeated piece keeps its first id).
     pub fn new<S: AsRef<str>>(pieces: impl IntoIterator<Item = S>) -> Vocab {
-        Vocab::with_ids(pieces.into_iter().enumerate().map(|(i, piece)| (piece, i as u32)))
+        Vocab { pieces: pieces.into_iter().collect(), ids: None }
     }
 
     /// A vocabulary from explicit `(piece, id)` pairs, as a `tokenizer.json` lists them.
     pub fn from_ids(ids: HashMap<String, u32>) -> Vocab {
-        Vocab::with_ids(ids)
-    }
-
-    /// A vocabulary of `(piece, id)` pairs; a repeated piece keeps its first id.
-    fn with_ids<S: AsRef<str>>(pairs: impl IntoIterator<Item = (S, u32)>) -> Vocab {
-        let pairs = pairs.into_iter();
-        let mut vocab = Vocab {
-            pieces: Pieces::with_capacity(pairs.size_hint().0, 0),
-            ids: Vec::with_capacity(pairs.size_hint().0),
-            table: HashTable::with_capacity(pairs.size_hint().0),
-        };
-        for (piece, id) in pairs {
-            let piece = piece.as_ref();
-            let hash = piece_hash(piece);
-            if vocab.table.find(hash, |&at| &vocab.pieces[at as usize] == piece).is_some() {
-                continue;
-            }
-            let at = vocab.pieces.len() as u32;
-            vocab.pieces.push(piece);
-            vocab.ids.push(id);
-            let pieces = &vocab.pieces;
-            vocab.table.insert_unique(hash, at, |&other| piece_hash(&pieces[other as usize]));
-        }
-        vocab
+        let (pieces, ids): (Vec<String>, Vec<u32>) = ids.into_iter().unzip();
+        Vocab { pieces: pieces.iter().collect(), ids: Some(ids) }
     }
 
     /// The id of `piece`, if the vocabulary holds it.
     pub fn id(&self, piece: &str) -> Option<u32> {
-        let at = *self.table.find(piece_hash(piece), |&at| &self.pieces[at as usize] == piece)?;
-        Some(self.ids[at as usize])
+        let at = self.pieces.position(piece)?;
+        Some(self.ids.as_ref().map_or(at as u32, |ids| ids[at]))
     }
 
-    /// Every `(piece, id)` pair, in the order first given.
+    /// Every `(piece, id)` pair, a repeated piece once.
     pub fn iter(&self) -> impl Iterator<Item = (&str, u32)> {
-        self.pieces.iter().zip(self.ids.iter().copied())
+        self.pieces
+            .iter()
+            .enumerate()
+            .filter(|&(at, piece)| self.pieces.position(piece) == Some(at))
+            .map(|(at, piece)| (piece, self.ids.as_ref().map_or(at as u32, |ids| ids[at])))
     }
 
-    /// Number of pieces.
+    /// Number of distinct pieces.
     pub fn len(&self) -> usize {
-        self.pieces.len()
+        self.pieces.distinct()
     }
 
     /// Whether the vocabulary is empty.
@@ -175,6 +121,14 @@ impl Vocab {
             start = end;
         }
         pieces
+    }
+}
+
+impl From<&Pieces> for Vocab {
+    /// A manifest's vocabulary: ids are positions, and the lookup table comes along (built
+    /// once, by validation) instead of being built again.
+    fn from(pieces: &Pieces) -> Vocab {
+        Vocab { pieces: pieces.clone(), ids: None }
     }
 }
 
@@ -256,7 +210,7 @@ fn is_cjk(c: char) -> bool {
 /// use dram_core::manifest::WordPieceSpec;
 /// use dram_core::preprocess::wordpiece::{encode_word_pieces, Vocab};
 /// let spec = WordPieceSpec::new(vec!["good".into(), "fit".into()], 3, 2);
-/// let vocab = Vocab::new(spec.vocab.iter());
+/// let vocab = Vocab::from(&spec.vocab);
 /// let (mut ids, mut weights) = (vec![], vec![]);
 /// encode_word_pieces(&spec, &vocab, "Good fit", &mut ids, &mut weights).unwrap();
 /// assert_eq!(ids, [1, 2, 0, /* shifted by one: */ 2, 0, 0]);
@@ -319,7 +273,7 @@ mod tests {
     #[test]
     fn windows_shift_and_pad() {
         let spec = WordPieceSpec::new(vec!["a".into(), "b".into(), "c".into()], 4, 3);
-        let vocab = Vocab::new(spec.vocab.iter());
+        let vocab = Vocab::from(&spec.vocab);
         let (mut ids, mut w) = (vec![], vec![]);
         encode_word_pieces(&spec, &vocab, "a b zz c", &mut ids, &mut w).unwrap();
         assert_eq!(ids, [1, 2, 0, 3, /* + 1 */ 2, 0, 3, 0, /* + 2 */ 0, 3, 0, 0]);
@@ -334,7 +288,7 @@ mod tests {
     #[test]
     fn long_text_stops_at_max_tokens() {
         let spec = WordPieceSpec::new(vec!["word".into()], 16, 2);
-        let vocab = Vocab::new(spec.vocab.iter());
+        let vocab = Vocab::from(&spec.vocab);
         let (mut ids, mut w) = (vec![], vec![]);
         encode_word_pieces(&spec, &vocab, &"word ".repeat(20_000), &mut ids, &mut w).unwrap();
         assert_eq!(ids.len(), 32);
