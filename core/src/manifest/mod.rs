@@ -4,6 +4,7 @@
 //! The host tool writes these types and the runtime reads them, so the schema exists once.
 //! `docs/model-format.md` describes it for humans; [`Manifest::validate`] enforces it.
 
+mod kind_json;
 mod pieces;
 mod validate;
 
@@ -201,8 +202,12 @@ pub struct GraphInput {
 
 /// How a raw value is encoded. Row index 0 of every embedding table is reserved for
 /// "unknown or padding", so encoded ids are `1 + value`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+///
+/// In JSON an object with a `type` (`categorical`, `hashed`, `numeric`, `sequence`, `text`,
+/// `word_pieces`) and the variant's fields, `type` first as written; read without serde's
+/// buffering of internally tagged enums (`manifest/kind_json.rs`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum FeatureKind {
     /// An integer id in `0..vocab_size`; out-of-range ids map to row 0.
     Categorical {
