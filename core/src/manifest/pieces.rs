@@ -117,10 +117,9 @@ impl Pieces {
         (0..self.len()).map(|i| &self[i])
     }
 
-    /// Whether `piece` is in the list (a linear scan: for lookups build a
-    /// [`crate::preprocess::wordpiece::Vocab`]).
+    /// Whether `piece` is in the list.
     pub fn contains(&self, piece: &str) -> bool {
-        self.iter().any(|p| p == piece)
+        self.position(piece).is_some()
     }
 }
 
