@@ -60,10 +60,10 @@ pub(crate) fn tensor(proto: &TensorProto) -> Import<Tensor> {
 fn from_le_bytes(dt: DatumType, shape: &[usize], raw: &[u8]) -> Import<Tensor> {
     let expected = shape.iter().try_fold(dt.size_of(), |bytes, &d| bytes.checked_mul(d));
     if expected != Some(raw.len()) {
+        let expected = expected.map_or_else(|| "more than fit in memory".to_string(), |b| b.to_string());
         return Err(Unsupported::new(format!(
-            "{} bytes of raw data for {dt:?} of shape {shape:?} ({} bytes) expected",
-            raw.len(),
-            expected.map_or_else(|| "too many".to_string(), |b| b.to_string())
+            "expected {expected} bytes of raw data for {dt:?} of shape {shape:?}, found {}",
+            raw.len()
         )));
     }
     if cfg!(target_endian = "little") {
@@ -141,7 +141,8 @@ mod tests {
     #[test]
     fn what_it_cannot_read_is_unsupported_not_a_panic() {
         let short = TensorProto { raw_data: vec![0; 6], ..proto(DataType::Float, vec![2]) };
-        assert!(tensor(&short).is_err());
+        let err = tensor(&short).unwrap_err();
+        assert!(format!("{err:?}").contains("expected 8 bytes of raw data for F32 of shape [2], found 6"), "{err:?}");
         let wrong_len = TensorProto { float_data: vec![1.0], ..proto(DataType::Float, vec![2]) };
         assert!(tensor(&wrong_len).is_err());
         assert!(tensor(&proto(DataType::Double, vec![0])).is_err());
