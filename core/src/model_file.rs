@@ -115,15 +115,18 @@ impl Checksum {
     }
 }
 
+/// Every checksum the file records with its digest: the CRC-32 entry first, then the
+/// manifest's SHA-256.
+fn recorded<'a>(proto: &'a ModelProto, manifest: &'a Manifest) -> impl Iterator<Item = (Checksum, &'a str)> {
+    let crc = proto.metadata_props.iter().find(|entry| entry.key == GRAPH_CRC32_KEY);
+    let crc = crc.map(|entry| (Checksum::Crc32, entry.value.as_str()));
+    crc.into_iter().chain(manifest.provenance.graph_sha256.as_deref().map(|sha| (Checksum::Sha256, sha)))
+}
+
 /// The checksum a load verifies and the digest the file records for it: the CRC-32 entry when
 /// present, else the manifest's SHA-256, else none.
 pub(crate) fn load_checksum<'a>(proto: &'a ModelProto, manifest: &'a Manifest) -> Option<(Checksum, &'a str)> {
-    let crc = proto.metadata_props.iter().find(|entry| entry.key == GRAPH_CRC32_KEY);
-    match (crc, &manifest.provenance.graph_sha256) {
-        (Some(entry), _) => Some((Checksum::Crc32, entry.value.as_str())),
-        (None, Some(sha)) => Some((Checksum::Sha256, sha.as_str())),
-        (None, None) => None,
-    }
+    recorded(proto, manifest).next()
 }
 
 /// Checks the load checksum ([`load_checksum`]) of a model decoded from `bytes`: hashes the
@@ -189,17 +192,15 @@ fn varint(buf: &mut &[u8]) -> Option<u64> {
     None
 }
 
-/// Checks the graph against every checksum the file records (the manifest's SHA-256 and the
-/// CRC-32 entry), encoding it once.
+/// Checks the graph against every checksum the file records (the CRC-32 entry and the
+/// manifest's SHA-256), encoding it once.
 pub fn verify_checksum(proto: &ModelProto, manifest: &Manifest) -> Result<()> {
-    let crc = proto.metadata_props.iter().find(|entry| entry.key == GRAPH_CRC32_KEY).map(|e| (Checksum::Crc32, e.value.as_str()));
-    let sha = manifest.provenance.graph_sha256.as_deref().map(|sha| (Checksum::Sha256, sha));
-    let recorded: Vec<(Checksum, &str)> = sha.into_iter().chain(crc).collect();
-    if recorded.is_empty() {
+    let mut recorded = recorded(proto, manifest).peekable();
+    if recorded.peek().is_none() {
         return Ok(());
     }
     let graph = encoded_graph(proto);
-    recorded.into_iter().try_for_each(|(checksum, expected)| check(checksum, expected, &graph))
+    recorded.try_for_each(|(checksum, expected)| check(checksum, expected, &graph))
 }
 
 #[cfg(test)]
