@@ -8,8 +8,7 @@ use std::sync::Arc;
 use dram_ffi::{Candidate, Classifier, DramError, DramModel, EventKind, FeatureValue, Ranker};
 
 fn model_path(name: &str) -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors/models").join(name);
-    path.to_str().unwrap().to_owned()
+    dram_test_vectors::path(&format!("models/{name}")).to_str().unwrap().to_owned()
 }
 
 fn ranker_model() -> Arc<DramModel> {

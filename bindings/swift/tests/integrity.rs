@@ -3,25 +3,21 @@
 //! same through Swift itself.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use dram_ffi::{Candidate, DramError, DramModel, FeatureValue, Ranker};
-use serde_json::Value as Json;
+use dram_test_vectors::SignatureVectors;
 
-fn vectors_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/vectors")
+fn signature() -> SignatureVectors {
+    dram_test_vectors::read("signature.json")
 }
 
-fn signature() -> Json {
-    serde_json::from_slice(&std::fs::read(vectors_dir().join("signature.json")).unwrap()).unwrap()
+fn file(pick: fn(&SignatureVectors) -> &String) -> Vec<u8> {
+    dram_test_vectors::bytes(pick(&signature()))
 }
 
-fn file(field: &str) -> Vec<u8> {
-    std::fs::read(vectors_dir().join(signature()[field].as_str().unwrap())).unwrap()
-}
-
-fn key(field: &str) -> Vec<u8> {
-    let hex = signature()[field].as_str().unwrap().to_owned();
+fn key(pick: fn(&SignatureVectors) -> &String) -> Vec<u8> {
+    let vectors = signature();
+    let hex = pick(&vectors);
     (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
 }
 
@@ -34,21 +30,21 @@ fn invalid_model_message(result: Result<std::sync::Arc<DramModel>, DramError>) -
 
 #[test]
 fn a_signed_model_loads_with_the_trusted_key_only() {
-    let model = DramModel::from_bytes_verified(file("signed"), key("public_key")).unwrap();
+    let model = DramModel::from_bytes_verified(file(|v| &v.signed), key(|v| &v.public_key)).unwrap();
     assert_eq!(model.task(), "ranker");
-    let unsigned = invalid_model_message(DramModel::from_bytes_verified(file("unsigned"), key("public_key")));
+    let unsigned = invalid_model_message(DramModel::from_bytes_verified(file(|v| &v.unsigned), key(|v| &v.public_key)));
     assert!(unsigned.contains("not signed"), "{unsigned}");
-    let tampered = invalid_model_message(DramModel::from_bytes_verified(file("tampered"), key("public_key")));
+    let tampered = invalid_model_message(DramModel::from_bytes_verified(file(|v| &v.tampered), key(|v| &v.public_key)));
     assert!(tampered.contains("modified after signing"), "{tampered}");
-    let foreign = invalid_model_message(DramModel::from_bytes_verified(file("signed"), key("other_public_key")));
+    let foreign = invalid_model_message(DramModel::from_bytes_verified(file(|v| &v.signed), key(|v| &v.other_public_key)));
     assert!(foreign.contains("signed by public key"), "{foreign}");
-    let err = DramModel::from_bytes_verified(file("signed"), vec![0; 33]).unwrap_err();
+    let err = DramModel::from_bytes_verified(file(|v| &v.signed), vec![0; 33]).unwrap_err();
     assert!(matches!(err, DramError::InvalidInput { .. }), "{err:?}");
 }
 
 #[test]
 fn huge_candidate_lists_and_non_finite_numbers_are_invalid_input() {
-    let model = DramModel::from_bytes(file("unsigned")).unwrap();
+    let model = DramModel::from_bytes(file(|v| &v.unsigned)).unwrap();
     let ranker = Ranker::new(model, 5).unwrap();
     ranker.set_context(HashMap::from([
         ("age".to_owned(), FeatureValue::Double(31.0)),
