@@ -7,17 +7,19 @@
 # `cargo install cargo-ndk`, and the Rust targets (added below when rustup is present).
 # Usage: android/build-native.sh [--debug]
 #
-# A release build uses the workspace's `mobile` profile (fat LTO, one codegen unit, opt-level
-# 2) and leaves out the tract-onnx fallback, so the library loads the files `dram` exports and
-# nothing else (docs/size.md: the x86-64 C library is 10.1 MB this way against 24 MB with the
-# default release profile; opt-level "z" gives 6.0 MB at 1.7x the latency). DRAM_ONNX_FALLBACK=1
-# keeps the fallback, for apps that load other ONNX graphs.
+# The cargo profile and features come from mobile/build.env, which ios/build-xcframework.sh
+# reads too: both phone libraries are built the same way. DRAM_ONNX_FALLBACK=1 keeps the
+# tract-onnx fallback, for apps that load other ONNX graphs.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 out="$here/src/main/jniLibs"
-profile=release
-if [ "${1:-}" = "--debug" ]; then profile=debug; fi
+# shellcheck source=../mobile/build.env
+. "$root/mobile/build.env"
+profile="$DRAM_MOBILE_PROFILE"
+if [ "${1:-}" = "--debug" ]; then profile=dev; fi
+features="$DRAM_MOBILE_FEATURES"
+if [ "${DRAM_ONNX_FALLBACK:-0}" = 1 ]; then features="${features:+$features,}onnx-fallback"; fi
 
 command -v cargo-ndk >/dev/null || { echo "cargo-ndk is missing: cargo install cargo-ndk" >&2; exit 1; }
 if command -v rustup >/dev/null; then
@@ -30,9 +32,8 @@ fi
 export RUSTFLAGS="${RUSTFLAGS:-} -C link-arg=-Wl,-z,max-page-size=16384"
 
 cd "$root"
-build_flags=(build -p dram-jni --locked)
-if [ "$profile" = release ]; then build_flags+=(--profile mobile); fi
-if [ "${DRAM_ONNX_FALLBACK:-0}" != 1 ]; then build_flags+=(--no-default-features); fi
+build_flags=(build -p dram-jni --locked --profile "$profile" --no-default-features)
+if [ -n "$features" ]; then build_flags+=(--features "$features"); fi
 # --platform 21 matches minSdk in build.gradle.kts.
 cargo ndk --platform 21 -t arm64-v8a -t armeabi-v7a -t x86_64 -o "$out" "${build_flags[@]}"
 

@@ -16,6 +16,7 @@ android {
         minSdk = 21
         // Keeps DramNative's native methods and the exception classes Rust throws by name.
         consumerProguardFiles("consumer-rules.pro")
+        testInstrumentationRunner = "androidx.test.runner.AndroidJUnitRunner"
         ndk {
             abiFilters += listOf("arm64-v8a", "armeabi-v7a", "x86_64")
         }
@@ -25,6 +26,11 @@ android {
         getByName("main") {
             kotlin.srcDirs("../bindings/kotlin/src/main/kotlin", "src/main/kotlin")
             jniLibs.srcDirs("src/main/jniLibs")
+        }
+        // Instrumented tests (connectedAndroidTest) read the shared test vectors as assets.
+        getByName("androidTest") {
+            kotlin.srcDirs("src/androidTest/kotlin")
+            assets.srcDirs("../tests/vectors")
         }
     }
 
@@ -46,4 +52,9 @@ kotlin {
     compilerOptions {
         jvmTarget.set(JvmTarget.JVM_17)
     }
+}
+
+dependencies {
+    androidTestImplementation("androidx.test:runner:1.6.2")
+    androidTestImplementation("androidx.test.ext:junit:1.2.1")
 }

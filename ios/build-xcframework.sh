@@ -9,16 +9,26 @@
 #   macos-arm64_x86_64             aarch64-apple-darwin + x86_64-apple-darwin `swift test` on a Mac
 #
 # usage: ios/build-xcframework.sh [--debug]    (bash 3.2, as macOS ships it, is enough)
+# Release builds use the profile and features of mobile/build.env, as Android's do.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
-profile=release
-cargo_profile=(--release)
+# The cargo profile and features come from mobile/build.env, which android/build-native.sh
+# reads too: both phone libraries are built the same way. DRAM_ONNX_FALLBACK=1 keeps the
+# tract-onnx fallback, for apps that load other ONNX graphs.
+# shellcheck source=../mobile/build.env
+. mobile/build.env
+profile="$DRAM_MOBILE_PROFILE"
+profile_dir="$profile"
 if [[ "${1:-}" == "--debug" ]]; then
-    profile=debug
-    cargo_profile=()
+    profile=dev
+    profile_dir=debug
 fi
+features="$DRAM_MOBILE_FEATURES"
+if [[ "${DRAM_ONNX_FALLBACK:-0}" == 1 ]]; then features="${features:+$features,}onnx-fallback"; fi
+cargo_flags=(--locked --profile "$profile" --no-default-features)
+if [[ -n "$features" ]]; then cargo_flags+=(--features "$features"); fi
 
 if [[ "$(uname -s)" != Darwin ]]; then
     echo "ios/build-xcframework.sh needs macOS with Xcode; on Linux, bindings/swift/test.sh checks the bindings" >&2
@@ -35,9 +45,9 @@ macos=(aarch64-apple-darwin x86_64-apple-darwin)
 rustup target add "$device" "${simulator[@]}" "${macos[@]}"
 for target in "$device" "${simulator[@]}" "${macos[@]}"; do
     echo "-- libdram_ffi.a for $target ($profile)"
-    cargo build -p dram-swift --lib --locked ${cargo_profile[@]+"${cargo_profile[@]}"} --target "$target"
+    cargo build -p dram-swift --lib "${cargo_flags[@]}" --target "$target"
 done
-lib() { echo "$target_dir/$1/$profile/libdram_ffi.a"; }
+lib() { echo "$target_dir/$1/$profile_dir/libdram_ffi.a"; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
