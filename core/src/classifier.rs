@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::manifest::{FeatureKind, OutputMeaning, Task};
+use crate::format::manifest::{FeatureKind, OutputMeaning, Task};
 use crate::model::Model;
 use crate::preprocess::Row;
 use crate::value::{Features, Value};

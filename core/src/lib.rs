@@ -4,8 +4,10 @@
 //! file whose `metadata_props` carry a JSON [`manifest::Manifest`]: the features the graph
 //! reads, how raw values become tensors, what the outputs mean, and where the model came from.
 //!
-//! The layers, from the bottom:
-//! - [`Session`]: any ONNX graph tract can run, named tensors in and out.
+//! The layers, from the bottom (docs/architecture.md draws them):
+//! - [`format`]: the file: ONNX messages, the manifest, checksums, signatures, limits.
+//! - [`Session`]: any ONNX graph tract can run, named tensors in and out (the engine:
+//!   import, dram's load-time rewrites, plans).
 //! - [`preprocess`]: raw values (ids, strings, numbers, history events, text) to tensors. The
 //!   host tool `dram` trains on the output of this same code.
 //! - [`Model`]: a session whose graph matches its manifest, optimised once, shared by threads.
@@ -27,41 +29,36 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod classifier;
+// The layers, bottom first; a module imports only from layers below it (scripts/check-layers.py
+// checks this, and docs/architecture.md draws it).
 mod error;
-mod gather_rows;
-pub mod graph_limits;
-pub mod hash;
-pub mod history;
-mod import;
-pub mod manifest;
-mod model;
-pub mod model_file;
-pub mod onnx_proto;
-mod mul_sum;
-mod plan;
-mod quant_dense;
-mod quant_embed;
-mod quantize_linear;
-mod rewrite;
-mod profile;
-pub mod preprocess;
-mod ranker;
-mod session;
-pub mod signature;
+pub mod format;
 mod tensor;
+mod engine;
 mod value;
-mod window_conv;
+pub mod history;
+pub mod preprocess;
+mod model;
+mod classifier;
+mod ranker;
+pub mod timing;
 
 pub use classifier::{softmax, Classifier};
+pub use engine::profile::{NodeTime, Profile};
+pub use engine::session::{IoInfo, Session};
 pub use error::{Error, ErrorCode, Result};
 pub use history::{Event, EventKind, History};
 pub use model::{Model, MAX_ROWS_PER_CALL};
-pub use profile::{NodeTime, Profile};
 pub use ranker::{Ranker, Scored};
-pub use session::{IoInfo, Session};
 pub use tensor::{Tensor, TensorData};
 pub use value::{Candidate, Features, Value};
+
+// The format's modules under the names they had before the format moved into its folder; the
+// host tool, the bindings and apps use these paths.
+pub use format::container as model_file;
+pub use format::limits as graph_limits;
+pub use format::onnx as onnx_proto;
+pub use format::{hash, manifest, signature};
 
 /// This crate's version, recorded in exported manifests.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

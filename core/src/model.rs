@@ -2,12 +2,13 @@
 
 use std::path::Path;
 
-use crate::onnx_proto::ModelProto;
-use crate::manifest::{DType, Dim, Manifest, OutputMeaning, Task};
+use crate::format::onnx::ModelProto;
+use crate::format::manifest::{DType, Dim, Manifest, OutputMeaning, Task};
 use crate::preprocess::{Encoder, Row};
-use crate::session::{IoInfo, Session};
+use crate::engine::session::{IoInfo, Session};
 use crate::tensor::Tensor;
-use crate::{model_file, Error, Result};
+use crate::format::container;
+use crate::{Error, Result};
 
 /// Most rows (candidates) accepted in one call.
 pub const MAX_ROWS_PER_CALL: usize = 65_536;
@@ -38,11 +39,11 @@ impl Model {
 
     /// Loads a model from bytes (an app asset or bundle resource).
     pub fn from_bytes(bytes: &[u8]) -> Result<Model> {
-        Model::from_proto(model_file::decode(bytes)?, Integrity::Checksum(bytes))
+        Model::from_proto(container::decode(bytes)?, Integrity::Checksum(bytes))
     }
 
     /// Loads a model from bytes only if it carries a valid Ed25519 signature by `public_key`
-    /// (32 raw bytes); see [`crate::signature`] for the errors. Use it for downloaded models.
+    /// (32 raw bytes); see [`crate::format::signature`] for the errors. Use it for downloaded models.
     ///
     /// ```no_run
     /// let bytes = std::fs::read("ranker.onnx")?;
@@ -51,13 +52,13 @@ impl Model {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn load_verified(bytes: &[u8], public_key: &[u8]) -> Result<Model> {
-        let proto = model_file::decode(bytes)?;
-        crate::signature::verify(&proto, public_key)?;
+        let proto = container::decode(bytes)?;
+        crate::format::signature::verify(&proto, public_key)?;
         Model::from_proto(proto, Integrity::Signed)
     }
 
     fn from_proto(proto: ModelProto, integrity: Integrity<'_>) -> Result<Model> {
-        let manifest = model_file::read_manifest(&proto)?.ok_or(Error::MissingManifest)?;
+        let manifest = container::read_manifest(&proto)?.ok_or(Error::MissingManifest)?;
         let session = match integrity {
             Integrity::Checksum(bytes) => checked_session(bytes, &proto, &manifest)?,
             Integrity::Signed => Session::from_proto(&proto)?,
@@ -146,11 +147,11 @@ enum Integrity<'a> {
 }
 
 /// Verifies the graph checksum and builds the session; for large files both at once
-/// ([`model_file::Checksum::parallel_from_bytes`]). A checksum mismatch is reported before
+/// ([`container::Checksum::parallel_from_bytes`]). A checksum mismatch is reported before
 /// any error of the session.
 fn checked_session(bytes: &[u8], proto: &ModelProto, manifest: &Manifest) -> Result<Session> {
-    let verify = || model_file::verify_stored_checksum(bytes, proto, manifest);
-    let parallel = model_file::load_checksum(proto, manifest).is_some_and(|(c, _)| bytes.len() >= c.parallel_from_bytes());
+    let verify = || container::verify_stored_checksum(bytes, proto, manifest);
+    let parallel = container::load_checksum(proto, manifest).is_some_and(|(c, _)| bytes.len() >= c.parallel_from_bytes());
     if !parallel {
         verify()?;
         return Session::from_proto(proto);

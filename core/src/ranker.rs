@@ -3,7 +3,7 @@
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use crate::history::{Event, History};
-use crate::manifest::Task;
+use crate::format::manifest::Task;
 use crate::model::{Model, MAX_ROWS_PER_CALL};
 use crate::value::{Candidate, Features};
 use crate::{Error, Result};

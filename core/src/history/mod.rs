@@ -7,7 +7,8 @@ mod file;
 use std::collections::VecDeque;
 use std::path::Path;
 
-pub use event::{Event, EventKind, MAX_ITEM_BYTES};
+pub use crate::format::event_kind::EventKind;
+pub use event::{Event, MAX_ITEM_BYTES};
 pub use file::VERSION as FILE_VERSION;
 pub(crate) use file::write_atomically as write_file_atomically;
 

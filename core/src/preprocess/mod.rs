@@ -10,7 +10,7 @@ pub mod wordpiece;
 use std::sync::Arc;
 
 use crate::history::{Event, History};
-use crate::manifest::{DType, Dim, FeatureKind, FeatureSpec, GraphInput, Manifest, Scope};
+use crate::format::manifest::{DType, Dim, FeatureKind, FeatureSpec, GraphInput, Manifest, Scope};
 use crate::tensor::Tensor;
 use crate::value::{Candidate, Features, Value};
 use crate::{Error, Result};
@@ -206,7 +206,7 @@ impl Encoder {
             }
             FeatureKind::Numeric { .. } => Column::Values(Vec::with_capacity(rows)),
             FeatureKind::Sequence { max_len: len, .. }
-            | FeatureKind::Text { tokenizer: crate::manifest::TokenizerSpec { max_tokens: len, .. } } => {
+            | FeatureKind::Text { tokenizer: crate::format::manifest::TokenizerSpec { max_tokens: len, .. } } => {
                 let cells = rows * *len as usize;
                 Column::Bag { ids: Vec::with_capacity(cells), weights: Vec::with_capacity(cells) }
             }

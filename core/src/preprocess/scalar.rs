@@ -1,8 +1,8 @@
 //! Encoding of single values: ids for categorical and hashed features, standardised floats
 //! for numeric ones.
 
-use crate::hash::bucket;
-use crate::manifest::{FeatureKind, FeatureSpec};
+use crate::format::hash::bucket;
+use crate::format::manifest::{FeatureKind, FeatureSpec};
 use crate::value::Value;
 use crate::{Error, Result};
 

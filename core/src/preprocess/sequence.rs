@@ -1,7 +1,7 @@
 //! Encoding of the behaviour history into a padded id sequence with mean-pooling weights.
 
 use super::{encode_item_key, EventSource};
-use crate::manifest::{FeatureKind, FeatureSpec};
+use crate::format::manifest::{FeatureKind, FeatureSpec};
 
 /// Appends `max_len` ids and weights for one row: the newest events first (only the kinds
 /// the feature keeps), encoded with the item feature's vocabulary; each real event weighs
@@ -37,7 +37,7 @@ pub fn encode_sequence(
 mod tests {
     use super::*;
     use crate::history::{Event, EventKind};
-    use crate::manifest::Scope;
+    use crate::format::manifest::Scope;
 
     fn features(kinds: Vec<EventKind>) -> (FeatureSpec, FeatureSpec) {
         let item = FeatureSpec::new("item", Scope::Candidate, FeatureKind::Categorical { vocab_size: 100 });

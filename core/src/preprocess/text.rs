@@ -9,8 +9,8 @@
 use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::UnicodeNormalization;
 
-use crate::hash::bucket;
-use crate::manifest::TokenizerSpec;
+use crate::format::hash::bucket;
+use crate::format::manifest::TokenizerSpec;
 use crate::{Error, Result};
 
 /// Longest text accepted, in bytes.

@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use unicode_categories::UnicodeCategories;
 use unicode_normalization::UnicodeNormalization;
 
-pub use crate::manifest::PieceHasher;
-use crate::manifest::{Pieces, WordPieceSpec};
+pub use crate::format::manifest::PieceHasher;
+use crate::format::manifest::{Pieces, WordPieceSpec};
 use crate::Result;
 
 /// Words longer than this many characters become one unknown piece, as in BERT.
