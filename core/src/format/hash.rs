@@ -5,7 +5,9 @@
 //! little-endian bytes followed by the UTF-8 bytes of the string, finished by the
 //! SplitMix64 mixer so that `hash % buckets` is well spread for any bucket count.
 //! `docs/model-format.md` states the same algorithm, and `tests/vectors/hash.json`
-//! pins outputs that every binding checks.
+//! pins outputs that dram-core's suite checks (`core/tests/vectors.rs`). The bindings expose no
+//! hash of their own: they reach this one through dram-core, and the ranker vectors they all
+//! run check it end to end through the models' hashed features.
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -66,7 +68,7 @@ mod tests {
     fn pinned_values_never_change() {
         // Values computed by an independent Python implementation of the documented
         // algorithm. Changing any of these breaks every model ever exported; tests/vectors/hash.json
-        // holds more, checked by every binding.
+        // holds more, checked by core/tests/vectors.rs.
         assert_eq!(hash64(0, b""), PINNED_EMPTY);
         assert_eq!(hash64(42, "Robe d'été rouge".as_bytes()), PINNED_UTF8);
     }
