@@ -30,10 +30,11 @@ pub struct Model {
 }
 
 impl Model {
-    /// Loads a model file.
+    /// Loads a model file. The path must name a regular file of at most
+    /// [`container::MAX_MODEL_BYTES`], checked before it is read.
     pub fn load(path: impl AsRef<Path>) -> Result<Model> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::format::read::regular_file(path, container::MAX_MODEL_BYTES, "model file")?;
         Model::from_bytes(&bytes)
     }
 

@@ -108,3 +108,45 @@ fn oversized_manifests_are_refused() {
     let huge = format!("{{\"schema_version\":1,\"pad\":\"{}\"}}", "x".repeat(MAX_MANIFEST_BYTES));
     assert!(matches!(Manifest::from_json(&huge), Err(Error::TooLarge { what: "manifest", .. })));
 }
+
+/// `bytes` with `count` empty copies of `entry` (a one-byte field key) appended inside one more
+/// `graph` field, which protobuf merges into the file's graph: what an attacker appends to a
+/// valid model to make decoding allocate a struct per two bytes.
+fn with_empty_graph_entries(bytes: &[u8], entry: u8, count: usize) -> Vec<u8> {
+    let body: Vec<u8> = std::iter::repeat([entry, 0x00]).take(count).flatten().collect();
+    let mut out = bytes.to_vec();
+    out.push(0x3a); // field 7 (graph), length-delimited
+    let mut len = body.len() as u64;
+    while len >= 0x80 {
+        out.push((len as u8 & 0x7f) | 0x80);
+        len >>= 7;
+    }
+    out.push(len as u8);
+    out.extend_from_slice(&body);
+    out
+}
+
+#[test]
+fn millions_of_empty_entries_are_refused_before_decoding() {
+    let ranker = vectors("models/ranker.onnx");
+    // Nodes (field 1), initializers (5) and inputs (11): 5 MB of file each, hundreds of MB
+    // decoded.
+    for entry in [0x0a, 0x2a, 0x5a] {
+        let hostile = with_empty_graph_entries(&ranker, entry, 2_500_000);
+        let err = Model::from_bytes(&hostile).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::InvalidModel, "{err}");
+        assert!(err.to_string().contains("would allocate"), "{err}");
+    }
+    // A few empty entries stay within the budget and fail later, on what they are.
+    let few = with_empty_graph_entries(&ranker, 0x0a, 3);
+    let err = Model::from_bytes(&few).unwrap_err();
+    assert!(!err.to_string().contains("would allocate"), "{err}");
+}
+
+#[test]
+fn a_device_or_directory_path_is_refused_without_reading() {
+    let err = Model::load("/dev/zero").unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+    let err = History::load(env!("CARGO_MANIFEST_DIR")).unwrap_err();
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+}

@@ -17,6 +17,9 @@ const MAGIC: &[u8; 8] = b"DRAMHIST";
 pub const VERSION: u16 = 1;
 const HEADER_BYTES: usize = 8 + 2 + 2 + 4 + 4;
 
+/// Largest valid history file: a full history of the longest item keys, and its checksum.
+pub(crate) const MAX_FILE_BYTES: usize = HEADER_BYTES + MAX_CAPACITY * (1 + 8 + 2 + MAX_ITEM_BYTES) + 4;
+
 pub(super) fn encode(history: &History) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_BYTES + history.len() * 32 + 4);
     out.extend_from_slice(MAGIC);

@@ -101,10 +101,11 @@ impl History {
         file::write_atomically(path.as_ref(), &self.to_bytes())
     }
 
-    /// Reads a history saved by [`History::save`].
+    /// Reads a history saved by [`History::save`]. The path must name a regular file no larger
+    /// than the largest valid history, checked before it is read.
     pub fn load(path: impl AsRef<Path>) -> Result<History> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::format::read::regular_file(path, file::MAX_FILE_BYTES, "history file")?;
         History::from_bytes(&bytes)
     }
 
