@@ -6,6 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use dram_core::timing::Quantiles;
+use dram_lab::results::{self, DataSetResults, SizeResults, DATA_SET_RESULTS, SIZE_RESULTS};
 use dram_core::{Classifier, Model, Tensor};
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -73,6 +75,11 @@ pub fn run(options: &Options) -> Result<()> {
         format!("set {} to the onnxruntime wheel's libonnxruntime.so (scripts/bench.sh does)", peer::DYLIB_VAR)
     })?;
     let ort = Ort::load(&lib)?;
+    // The lab's results first: a missing or malformed file stops the run before the long
+    // measurements rather than after them.
+    let libraries = results::read::<SizeResults>(&options.sizes, SIZE_RESULTS)?;
+    let training = training(&options.movielens)?;
+    let quality = quality(&[("MovieLens-100K", &options.movielens), ("Women's reviews", &options.reviews)])?;
     let budget = Budget {
         warmup: 20,
         min_rounds: 50,
@@ -141,11 +148,11 @@ pub fn run(options: &Options) -> Result<()> {
         "skipped": skipped,
         "cold_start": cold_starts,
         "model_files": model_files(&[&options.movielens, &options.reviews])?,
-        "libraries": read_json(&options.sizes),
+        "libraries": libraries,
         "roofline": roofline_json(&profile, &peak, &cells),
         "profile": profile,
-        "training": training(&options.movielens),
-        "quality": quality(&[("MovieLens-100K", &options.movielens), ("Women's reviews", &options.reviews)]),
+        "training": training,
+        "quality": quality,
     });
     std::fs::create_dir_all(&options.out)?;
     std::fs::write(options.out.join("results.json"), serde_json::to_string_pretty(&results)? + "\n")?;
@@ -270,10 +277,9 @@ pub fn cold_starts_only(options: &Options) -> Result<()> {
         }
     }
     let file = options.out.join("results.json");
-    let mut results = match read_json(&file) {
-        Json::Object(map) => Json::Object(map),
-        _ => serde_json::json!({ "machine": machine(&ort) }),
-    };
+    // A first run starts the file; an existing one must be the document `run` wrote.
+    let mut results = if file.exists() { results::read::<Json>(&file, "dram-bench results")? } else { serde_json::json!({ "machine": machine(&ort) }) };
+    anyhow::ensure!(results.is_object(), "{} is not a dram-bench results document (expected a JSON object)", file.display());
     for c in &cold_starts {
         eprintln!(
             "{} rows={}: p50 dram {:.2} ms, ORT {:.2} ms, dram/ORT {:.2}; min dram {:.2} ms, ORT {:.2} ms, dram/ORT {:.2}",
@@ -300,7 +306,7 @@ fn cold_start(ort: &Ort, path: &Path, bytes: &[u8], named: &[(String, Tensor)], 
     }
     let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
     let (ours_min, theirs_min) = (min(&ours), min(&theirs));
-    let (ours, theirs) = (Stats::of(&ours).expect("one run or more"), Stats::of(&theirs).expect("one run or more"));
+    let (ours, theirs) = (Quantiles::of(&ours).expect("one run or more"), Quantiles::of(&theirs).expect("one run or more"));
     Ok(serde_json::json!({
         "model": file_name(path), "rows": tensors[0].shape()[0], "runs": runs.max(1),
         "dram_ms": ours.p50, "ort_ms": theirs.p50, "ratio": ours.p50 / theirs.p50,
@@ -358,35 +364,31 @@ fn model_files(dirs: &[&Path]) -> Result<Json> {
     Ok(Json::Array(out))
 }
 
-fn read_json(path: &Path) -> Json {
-    std::fs::read_to_string(path).ok().and_then(|s| serde_json::from_str(&s).ok()).unwrap_or(Json::Null)
-}
-
 /// Median samples/s over the epochs of the distilled student's training log.
-fn training(movielens: &Path) -> Json {
+fn training(movielens: &Path) -> Result<Json> {
     let log = movielens.join("distilled.jsonl");
-    let Ok(text) = std::fs::read_to_string(&log) else { return Json::Null };
-    let rates: Vec<f64> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Json>(l).ok()?.get("samples_per_second")?.as_f64())
-        .collect();
-    match Stats::of(&rates) {
+    let rates = results::read_epoch_rates(&log)?;
+    Ok(match Quantiles::of(&rates) {
         Some(s) => serde_json::json!({"log": log.display().to_string(), "epochs": s.calls, "samples_per_second_p50": s.p50}),
-        None => Json::Null,
-    }
+        None => anyhow::bail!("{} has no epochs", log.display()),
+    })
 }
 
-/// The rows of each data set's results.json (`{model: {quality: {...}, params, bytes}}`).
-fn quality(sets: &[(&str, &Path)]) -> Json {
+/// The rows of each data set's results.json (`{model: {quality: {...}, params, bytes}}`); a
+/// data set whose folder does not exist (its pipeline never ran) is left out, and said so.
+fn quality(sets: &[(&str, &Path)]) -> Result<Json> {
     let mut rows = Vec::new();
     for (dataset, dir) in sets {
-        if let Json::Object(models) = read_json(&dir.join("results.json")) {
-            for (model, entry) in models {
-                rows.push(serde_json::json!({"dataset": dataset, "model": model, "entry": entry}));
-            }
+        if !dir.exists() {
+            eprintln!("no {dataset} rows: {} does not exist (run its script in scripts/)", dir.display());
+            continue;
+        }
+        let table: DataSetResults = results::read(&dir.join("results.json"), DATA_SET_RESULTS)?;
+        for (model, entry) in table {
+            rows.push(serde_json::json!({"dataset": dataset, "model": model, "entry": entry}));
         }
     }
-    Json::Array(rows)
+    Ok(Json::Array(rows))
 }
 
 fn machine(ort: &Ort) -> Json {

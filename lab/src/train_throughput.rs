@@ -1,4 +1,4 @@
-//! `dram bench-train`: training throughput of one epoch of a MovieLens-sized student, with a
+//! `dram-lab bench-train`: training throughput of one epoch of a MovieLens-sized student, with a
 //! 10k-row and a 1M-row hashed item table side by side, to show that a step's cost follows
 //! the rows a batch touches rather than the table size.
 
@@ -6,17 +6,18 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use crate::config::Config;
-use crate::data::synth::{self, ShopConfig};
-use crate::dataset::Dataset;
-use crate::train::{self, net::Net, Objective};
+use dram_tools::data::synth::{self, ShopConfig, STUDENT_CONFIG};
+use dram_tools::model::config::Config;
+use dram_tools::model::dataset::Dataset;
+use dram_tools::model::net::Net;
+use dram_tools::train::{self, Objective};
 
 /// Samples per second of one training epoch for each item-table size.
 pub fn table_size_throughput(sizes: &[u64]) -> Result<Vec<(u64, f64)>> {
     let shop = synth::generate(&ShopConfig { users: 1000, items: 1600, impressions_per_user: 100, ..Default::default() })?;
     let mut results = Vec::new();
     for &buckets in sizes {
-        let text = crate::demo::STUDENT_CONFIG
+        let text = STUDENT_CONFIG
             .replace("kind = \"categorical\"\nitem_key = true", &format!("kind = \"hashed\"\nbuckets = {buckets}\nitem_key = true"))
             .replace("epochs = 20", "epochs = 1");
         let config = Config::parse(&text)?;

@@ -1,5 +1,5 @@
 //! The shared test vectors in `tests/vectors/`: small fixture models with seeded weights, and
-//! JSON cases whose expected scores come from [`crate::reference`], not from the runtime.
+//! JSON cases whose expected scores come from [`crate::model::reference`], not from the runtime.
 //! Rust, C, Kotlin and Swift suites all read them. Regenerate with
 //! `cargo run -p dram-tools --bin dram -- fixtures --out tests/vectors`; a test fails when the
 //! committed files differ from what this code generates.
@@ -13,7 +13,7 @@ use dram_core::preprocess::text::tokens;
 use dram_core::{Candidate, Event, EventKind, Features, History, Value};
 use serde_json::{json, Value as Json};
 
-use crate::arch::{NetSpec, Param, Params, Pooling};
+use crate::model::arch::{NetSpec, Param, Params, Pooling};
 use crate::rng::Rng;
 
 /// Every file the generator writes, relative to the vectors directory, with its bytes.
@@ -272,7 +272,7 @@ fn ranking_cases(spec: &NetSpec, params: &Params, name: &str) -> Result<Json> {
         match (case.error, encoded) {
             (Some(code), Err(_)) => j["expected_error"] = json!(code),
             (None, Ok(inputs)) => {
-                let scores: Vec<f32> = crate::reference::forward(spec, params, &inputs)?.into_iter().map(|r| r[0]).collect();
+                let scores: Vec<f32> = crate::model::reference::forward(spec, params, &inputs)?.into_iter().map(|r| r[0]).collect();
                 let mut order: Vec<usize> = (0..scores.len()).collect();
                 order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
                 j["expected"] = json!({
@@ -303,7 +303,7 @@ fn classifier_cases(spec: &NetSpec, params: &Params, name: &str) -> Result<Json>
         let empty = Features::new();
         let no_events: Vec<Event> = vec![];
         let inputs = encoder.encode_rows(&[dram_core::preprocess::Row { item: "", candidate: &row, context: &empty, history: &no_events }])?;
-        let logits = &crate::reference::forward(spec, params, &inputs)?[0];
+        let logits = &crate::model::reference::forward(spec, params, &inputs)?[0];
         cases.push(json!({ "text": text, "probabilities": dram_core::softmax(logits) }));
     }
     Ok(json!({

@@ -11,7 +11,7 @@ use candle_nn::VarBuilder;
 use candle_transformers::models::bert::{BertModel, Config as ReferenceConfig};
 use dram_tools::text::bert::{self, BertConfig};
 use dram_tools::text::teacher::{Head, Teacher};
-use dram_tools::text::wordpiece::WordPiece;
+use dram_tools::data::wordpiece::WordPiece;
 
 const TINY: &str = r#"{"vocab_size": 60, "hidden_size": 24, "num_hidden_layers": 2, "num_attention_heads": 4,
   "intermediate_size": 48, "max_position_embeddings": 32, "type_vocab_size": 2, "layer_norm_eps": 1e-12,

@@ -4,12 +4,13 @@
 
 use std::sync::Arc;
 
-use dram_tools::config::Config;
+use dram_tools::model::config::Config;
 use dram_tools::data::{Column, Table};
-use dram_tools::compress::{compress, Request};
-use dram_tools::dataset::{Binding, Dataset, RowReader};
+use dram_tools::export::{compress, Request};
+use dram_tools::model::dataset::{Binding, Dataset, RowReader};
 use dram_tools::rng::Rng;
-use dram_tools::train::{self, net::Net, DistillSettings, Objective};
+use dram_tools::model::net::Net;
+use dram_tools::train::{self, DistillSettings, Objective};
 
 const CONFIG: &str = r#"
 task = "classifier"
@@ -105,5 +106,5 @@ fn trains_distils_exports_and_classifies() {
     let reader = RowReader::new(model.manifest(), &Binding::of(&config), &test_t).unwrap();
     let latencies = dram_tools::eval::classify_latencies(&[model.clone(), int8_model], &reader, &[0], 10).unwrap();
     assert_eq!(latencies.len(), 2);
-    assert!(latencies.iter().all(|&(p50, p99)| p50 > 0.0 && p99 >= p50), "{latencies:?}");
+    assert!(latencies.iter().all(|q| q.p50 > 0.0 && q.p99 >= q.p50), "{latencies:?}");
 }

@@ -104,3 +104,44 @@ fn prune_a_checkpoint_then_export_and_evaluate_it() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("does not describe the network"), "{}", String::from_utf8_lossy(&out.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn pruned_model_file_is_smaller_and_runs_in_dram_core_with_candles_scores() {
+    use dram_tools::compress::prune::{saliency::Saliency, shrink, structured_step};
+    use dram_tools::model::{config::Config, dataset::Dataset, net::Net};
+    let mut config = Config::parse(synth::STUDENT_CONFIG).unwrap();
+    config.model.hidden = vec![8, 6];
+    let table = synth::generate(&synth::ShopConfig { users: 40, items: 50, impressions_per_user: 15, ..Default::default() }).unwrap();
+    let (train, valid, _) = synth::split_by_user_time(&table, "user_id", 3, 0).unwrap();
+    let manifest = config.manifest(&train).unwrap();
+    let (train, valid) = (Dataset::encode(&config, &manifest, &train).unwrap(), Dataset::encode(&config, &manifest, &valid).unwrap());
+    let net = Net::new(config.net_spec(manifest), 5).unwrap();
+    let pruned = structured_step(&net, &net.spec, 0.5, &train, Saliency::Activation, 1).unwrap();
+    let manifest = &pruned.spec.manifest;
+    let before = dram_tools::export::fp32_model(&net.spec, &net.params().unwrap(), manifest).unwrap();
+    let after = dram_tools::export::fp32_model(&pruned.spec, &pruned.params().unwrap(), manifest).unwrap();
+    // Every removed parameter was 4 bytes of initializer data (the graph itself is unchanged).
+    let removed = net.param_count() - pruned.param_count();
+    assert!(2 * pruned.param_count() <= net.param_count());
+    assert!(before.len() - after.len() >= 4 * removed, "{} vs {} bytes, {removed} parameters removed", after.len(), before.len());
+    let model = dram_core::Model::from_bytes(&after).unwrap();
+    let runtime = dram_tools::eval::score(&model, &valid).unwrap();
+    let candle = pruned.predict(&valid).unwrap();
+    let max_diff = runtime.iter().zip(&candle).map(|(a, b)| (a - b).abs()).fold(0.0, f32::max);
+    assert!(max_diff < 1e-4, "dram-core vs candle: {max_diff}");
+    // The pruned checkpoint's config rebuilds the pruned shape.
+    let config = shrink::config_for(&config, &pruned.spec);
+    assert_eq!(config.net_spec(manifest.clone()), pruned.spec);
+}
+
+#[test]
+fn a_word_piece_convolution_is_refused_with_what_to_do_instead() {
+    use dram_tools::compress::prune::{run, PruneSettings};
+    use dram_tools::model::{config::TrainConfig, dataset::Dataset, net::Net};
+    let net = Net::new(dram_tools::fixtures::word_piece_classifier_spec(), 1).unwrap();
+    let empty = Dataset { inputs: Vec::new(), labels: Vec::new(), groups: Vec::new(), teacher: None, rows: 0 };
+    let settings = PruneSettings::structured(0.5);
+    let err = run(&net, &empty, &empty, &TrainConfig::default(), dram_tools::train::Objective::Labels, &settings, &dram_tools::export::fp32_bytes).unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("feature `text` is a word-piece convolution") && msg.contains("dram quantize"), "{msg}");
+}

@@ -6,13 +6,14 @@
 mod common;
 
 use dram_core::Model;
-use dram_tools::arch::{NetSpec, Params};
-use dram_tools::config::Config;
+use dram_tools::model::arch::{NetSpec, Params};
+use dram_tools::model::config::Config;
 use dram_tools::data::synth;
-use dram_tools::dataset::Dataset;
-use dram_tools::quantize::sim::{Enabled, Simulator};
-use dram_tools::quantize::{self, Settings, TableScales};
-use dram_tools::train::{self, net::Net, Objective};
+use dram_tools::model::dataset::Dataset;
+use dram_tools::compress::quantize::sim::{Enabled, Simulator};
+use dram_tools::compress::quantize::{self, Settings, TableScales};
+use dram_tools::model::net::Net;
+use dram_tools::train::{self, Objective};
 use dram_tools::{eval, export};
 
 struct Trained {
@@ -27,7 +28,7 @@ fn trained_student() -> Trained {
     std::env::set_var("DRAM_QUIET", "1");
     let shop = synth::generate(&synth::ShopConfig { users: 300, items: 200, impressions_per_user: 30, ..Default::default() }).unwrap();
     let (train_t, valid_t, test_t) = synth::split_by_user_time(&shop, "user_id", 5, 5).unwrap();
-    let config = Config::parse(dram_tools::demo::STUDENT_CONFIG).unwrap();
+    let config = Config::parse(dram_tools::data::synth::STUDENT_CONFIG).unwrap();
     let manifest = config.manifest(&train_t).unwrap();
     let train_set = Dataset::encode(&config, &manifest, &train_t).unwrap();
     let valid = Dataset::encode(&config, &manifest, &valid_t).unwrap();
@@ -124,10 +125,10 @@ fn per_row_table_scales_export_and_load() {
 #[test]
 fn fp32_cpu_and_npu_exports_score_the_same_in_onnxruntime() {
     let t = trained_student();
-    let request = dram_tools::compress::Request::default();
-    let cpu = dram_tools::compress::compress(&t.spec, &t.params, &t.manifest, &t.valid, &request).unwrap();
-    let npu_request = dram_tools::compress::Request { target: export::Target::Npu, batch: 64, ..request };
-    let npu = dram_tools::compress::compress(&t.spec, &t.params, &t.manifest, &t.valid, &npu_request).unwrap();
+    let request = dram_tools::export::Request::default();
+    let cpu = dram_tools::export::compress(&t.spec, &t.params, &t.manifest, &t.valid, &request).unwrap();
+    let npu_request = dram_tools::export::Request { target: export::Target::Npu, batch: 64, ..request };
+    let npu = dram_tools::export::compress(&t.spec, &t.params, &t.manifest, &t.valid, &npu_request).unwrap();
     let fp32 = export::fp32_model(&t.spec, &t.params, &t.manifest).unwrap();
     let rows: Vec<usize> = (0..t.test.rows.min(300)).collect();
     let exports = common::Exports { fp32: &fp32, cpu: &cpu.bytes, npu: &npu.bytes, npu_batch: 64 };
@@ -138,7 +139,7 @@ fn fp32_cpu_and_npu_exports_score_the_same_in_onnxruntime() {
 fn an_empty_calibration_set_is_refused_with_what_to_pass() {
     let t = trained_student();
     let empty = Dataset { inputs: Vec::new(), labels: Vec::new(), groups: Vec::new(), teacher: None, rows: 0 };
-    let err = dram_tools::compress::compress(&t.spec, &t.params, &t.manifest, &empty, &Default::default()).unwrap_err();
+    let err = dram_tools::export::compress(&t.spec, &t.params, &t.manifest, &empty, &Default::default()).unwrap_err();
     assert!(err.to_string().contains("calibration set is empty"), "{err}");
     assert!(err.to_string().contains("validation split"), "{err}");
 }

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 
 use candle_core::Device;
 use dram_tools::data::{self, Column, Table};
-use dram_tools::text::augment::Perturbation;
+use dram_tools::data::augment::Perturbation;
 use dram_tools::text::bert;
-use dram_tools::text::finetune::{self, FinetuneOptions};
+use dram_tools::text::finetune;
+use dram_tools::text::options::FinetuneOptions;
 use dram_tools::text::finetuned::Finetuned;
 use dram_tools::text::transfer;
-use dram_tools::text::wordpiece::WordPiece;
+use dram_tools::data::wordpiece::WordPiece;
 
 const WORDS: [&str; 12] = ["love", "it", "fits", "well", "runs", "small", "hate", "the", "zipper", "broke", "fine", "ok"];
 

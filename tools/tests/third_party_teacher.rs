@@ -9,12 +9,12 @@ use dram_tools::data::{self, synth};
 
 fn relabel_with_teacher(dir: &Path, files: &[&str]) {
     let teacher = dram_core::Model::load(dir.join("teacher.onnx")).unwrap();
-    let config = dram_tools::config::Config::parse(dram_tools::demo::STUDENT_CONFIG).unwrap();
-    let binding = dram_tools::dataset::Binding::of(&config).for_manifest(teacher.manifest());
+    let config = dram_tools::model::config::Config::parse(dram_tools::data::synth::STUDENT_CONFIG).unwrap();
+    let binding = dram_tools::model::dataset::Binding::of(&config).for_manifest(teacher.manifest());
     for file in files {
         let mut table = data::read(&dir.join(file)).unwrap();
         table.split_list("recent").unwrap();
-        let set = dram_tools::dataset::Dataset::encode_with(&binding, teacher.manifest(), &table).unwrap();
+        let set = dram_tools::model::dataset::Dataset::encode_with(&binding, teacher.manifest(), &table).unwrap();
         let logits = dram_tools::eval::teacher_logits(&teacher, &set).unwrap();
         let labels: Vec<i64> = logits.iter().map(|&l| i64::from(l > 0.0)).collect();
         table.replace("clicked", data::Column::Int(labels)).unwrap();
@@ -64,14 +64,14 @@ fn distil_from_an_onnx_python_teacher() {
         "distill", "--config", &d("student.toml"), "--train", &d("train.csv"), "--valid", &d("valid.csv"),
         "--teacher", &d("teacher.onnx"), "--checkpoint", &d("ckpt"), "--out", &d("student.onnx"),
     ]);
-    let config = dram_tools::config::Config::load(&dir.join("student.toml")).unwrap();
+    let config = dram_tools::model::config::Config::load(&dir.join("student.toml")).unwrap();
     let mut test_table = data::read(&dir.join("test.csv")).unwrap();
     test_table.split_list("recent").unwrap();
     let teacher = dram_core::Model::load(dir.join("teacher.onnx")).unwrap();
     let student = dram_core::Model::load(dir.join("student.onnx")).unwrap();
-    let binding = dram_tools::dataset::Binding::of(&config);
+    let binding = dram_tools::model::dataset::Binding::of(&config);
     let score = |m: &dram_core::Model| {
-        let set = dram_tools::dataset::Dataset::encode_with(&binding.for_manifest(m.manifest()), m.manifest(), &test_table).unwrap();
+        let set = dram_tools::model::dataset::Dataset::encode_with(&binding.for_manifest(m.manifest()), m.manifest(), &test_table).unwrap();
         dram_tools::eval::teacher_logits(m, &set).unwrap()
     };
     let (t, s) = (score(&teacher), score(&student));

@@ -11,13 +11,14 @@ use std::sync::Arc;
 
 use candle_core::{Device, Tensor};
 use dram_core::manifest::FeatureKind;
-use dram_tools::compress::{compress, Request};
-use dram_tools::config::Config;
+use dram_tools::export::{compress, Request};
+use dram_tools::model::config::Config;
 use dram_tools::data::{Column, Table};
-use dram_tools::dataset::Dataset;
+use dram_tools::model::dataset::Dataset;
 use dram_tools::export::Target;
 use dram_tools::rng::Rng;
-use dram_tools::train::{self, net::Net, DistillSettings, Objective};
+use dram_tools::model::net::Net;
+use dram_tools::train::{self, DistillSettings, Objective};
 
 const WORDS: &[&str] = &[
     "the", "dress", "fit", "size", "was", "really", "and", "it", "is", "not", "small", "great", "love", "perfect",
@@ -156,7 +157,7 @@ fn trains_distils_exports_and_classifies_word_pieces() {
     assert!(max_abs_diff(&runtime, &student.predict(&test).unwrap()) < 1e-4);
     let rows: Vec<usize> = (0..test.rows).collect();
     let reference: Vec<f32> =
-        dram_tools::reference::forward(&student.spec, &params, &test.tensors(&rows)).unwrap().concat();
+        dram_tools::model::reference::forward(&student.spec, &params, &test.tensors(&rows)).unwrap().concat();
     assert!(max_abs_diff(&runtime, &reference) < 1e-4);
     let quality = dram_tools::eval::evaluate(&model, &test).unwrap();
     assert!(quality.macro_f1.unwrap() > 0.9, "{quality:?}");

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::{Column, Table};
+use dram_tools::data::{self, Column, Table};
 
 const GENRES: [&str; 19] = [
     "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy",
@@ -17,7 +17,7 @@ const GENRES: [&str; 19] = [
 /// Reads `ratings.parquet`, `users.parquet` and `items.parquet` from `dir` (as
 /// `scripts/fetch-data.sh` leaves them) and returns (train, valid, test).
 pub fn prepare(dir: &Path) -> Result<(Table, Table, Table)> {
-    let read = |name: &str| super::read(&dir.join(name)).with_context(|| format!("run scripts/fetch-data.sh first ({name})"));
+    let read = |name: &str| data::read(&dir.join(name)).with_context(|| format!("run scripts/fetch-data.sh first ({name})"));
     let ratings = read("ratings.parquet")?;
     let users = read("users.parquet")?;
     let items = read("items.parquet")?;

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use anyhow::{bail, ensure, Context, Result};
 
-use super::{Column, Table};
+use dram_tools::data::{self, Column, Table};
 
 /// Test rows the protocol leaves after dropping empty texts (the issue's figure).
 pub const TEST_ROWS: usize = 2261;
@@ -20,7 +20,7 @@ pub const SENTIMENT_LABELS: [&str; 3] = ["negative", "neutral", "positive"];
 /// The review text of one row: title and body with whitespace collapsed, joined by ". ".
 ///
 /// ```
-/// use dram_tools::data::reviews::review_text;
+/// use dram_lab::prepare::reviews::review_text;
 /// assert_eq!(review_text("Love it", "Fits  well.\n"), "Love it. Fits well.");
 /// assert_eq!(review_text("", " Fits well "), "Fits well");
 /// assert_eq!(review_text("Love it", ""), "Love it");
@@ -48,7 +48,7 @@ pub fn sentiment(rating: i64) -> Result<i64> {
 /// Reads the reviews Parquet file (as `scripts/fetch-data.sh` leaves it) and returns
 /// (train, valid, test) tables with columns `row`, `text`, `recommended`, `sentiment`.
 pub fn prepare(path: &Path) -> Result<(Table, Table, Table)> {
-    let table = super::read(path).with_context(|| format!("run scripts/fetch-data.sh first ({})", path.display()))?;
+    let table = data::read(path).with_context(|| format!("run scripts/fetch-data.sh first ({})", path.display()))?;
     let (title, body, rating, recommended) =
         (table.column("Title")?, table.column("Review Text")?, table.column("Rating")?, table.column("Recommended IND")?);
     let mut splits: [Columns; 3] = Default::default();

@@ -29,7 +29,7 @@ impl Default for Perturbation {
 ///
 /// ```
 /// use dram_tools::rng::Rng;
-/// use dram_tools::text::augment::{perturb, Perturbation};
+/// use dram_tools::data::augment::{perturb, Perturbation};
 /// let copy = perturb("runs small but the fabric is lovely", Perturbation::default(), &mut Rng::new(7));
 /// assert!(!copy.is_empty());
 /// assert!(copy.split(' ').all(|w| "runs small but the fabric is lovely".split(' ').any(|o| o == w)));

@@ -1,11 +1,13 @@
-//! Data in: tables read from CSV or Parquet (or synthesised by the demo), held column-wise.
+//! Data in: tables read from CSV or Parquet (or synthesised by the demo), held column-wise;
+//! perturbed copies of text rows ([`augment`]); and the teacher's WordPiece tokenizer
+//! ([`wordpiece`]), which turns texts into the ids a BERT reads.
 
+pub mod augment;
 mod csv;
-pub mod movielens;
 mod parquet;
-pub mod reviews;
 pub mod synth;
 mod table;
+pub mod wordpiece;
 
 pub use table::{Column, Table};
 

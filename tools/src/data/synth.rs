@@ -7,6 +7,13 @@ use anyhow::Result;
 use super::{Column, Table};
 use crate::rng::Rng;
 
+/// The configuration of the shop's teacher: wide embeddings, target attention over the
+/// history, a deep tower.
+pub const TEACHER_CONFIG: &str = include_str!("../../configs/shop-teacher.toml");
+/// The configuration of the shop's student: narrow embeddings, mean pooling, one small hidden
+/// layer.
+pub const STUDENT_CONFIG: &str = include_str!("../../configs/shop-student.toml");
+
 /// Size and seed of a synthetic shop.
 #[derive(Debug, Clone, Copy)]
 pub struct ShopConfig {

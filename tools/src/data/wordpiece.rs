@@ -52,7 +52,7 @@ impl WordPiece {
     /// A tokenizer over `vocab`, which must hold `[UNK]`, `[CLS]` and `[SEP]`.
     ///
     /// ```
-    /// use dram_tools::text::wordpiece::WordPiece;
+    /// use dram_tools::data::wordpiece::WordPiece;
     /// let vocab = ["[UNK]", "[CLS]", "[SEP]", "un", "##aff", "##able", "!"];
     /// let wp = WordPiece::from_vocab(vocab.iter().enumerate().map(|(i, t)| (t.to_string(), i as u32)).collect()).unwrap();
     /// assert_eq!(wp.encode("Unaffable!", 16), vec![1, 3, 4, 5, 6, 2]);

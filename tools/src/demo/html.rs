@@ -1,7 +1,7 @@
 //! The demo's self-contained HTML report: tables and inline SVG plots (training curves,
 //! teacher-vs-student score scatter, size and latency bars). No scripts, no external assets.
 
-use crate::demo::DemoReport;
+use super::report::{DemoReport, ModelReport};
 
 const W: f64 = 460.0;
 const H: f64 = 260.0;
@@ -76,7 +76,7 @@ fn scatter(report: &DemoReport) -> String {
     frame("Test logits: teacher (x) vs distilled student (y)", &body)
 }
 
-fn bars(report: &DemoReport, title: &str, value: impl Fn(&crate::demo::ModelReport) -> f64, unit: &str) -> String {
+fn bars(report: &DemoReport, title: &str, value: impl Fn(&ModelReport) -> f64, unit: &str) -> String {
     let max = report.models.iter().map(&value).fold(0.0, f64::max).max(1e-9);
     let band = (H - PAD - 10.0) / report.models.len() as f64;
     let mut body = String::new();

@@ -46,7 +46,7 @@ impl Elem {
 /// Builds one ONNX graph.
 ///
 /// ```
-/// use dram_tools::onnx::{Elem, GraphBuilder};
+/// use dram_tools::export::builder::{Elem, GraphBuilder};
 /// let mut g = GraphBuilder::new("double");
 /// g.input("x", Elem::F32, &[None, Some(2)]);
 /// let two = g.initializer_f32("two", &[1], &[2.0]);
@@ -208,7 +208,7 @@ impl GraphBuilder {
 /// ~14 KB file.
 ///
 /// ```
-/// use dram_tools::onnx::{compact, attr_int, Elem, GraphBuilder};
+/// use dram_tools::export::builder::{compact, attr_int, Elem, GraphBuilder};
 /// let mut g = GraphBuilder::new("lookup");
 /// g.input("ids", Elem::I64, &[None]);
 /// let table = g.initializer_f32("table", &[3, 1], &[0.0, 1.0, 2.0]);

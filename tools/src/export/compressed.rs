@@ -6,12 +6,12 @@ use anyhow::{ensure, Context, Result};
 use dram_core::manifest::Manifest;
 use dram_core::Model;
 
-use crate::arch::{NetSpec, Params};
-use crate::dataset::Dataset;
+use crate::model::arch::{NetSpec, Params};
+use crate::model::dataset::Dataset;
 use crate::export::{self, Target, WeightStorage};
-use crate::quantize::model::QuantizedNet;
-use crate::quantize::sim::{Enabled, Simulator};
-use crate::quantize::{self, Report, Settings};
+use crate::compress::quantize::model::QuantizedNet;
+use crate::compress::quantize::sim::{Enabled, Simulator};
+use crate::compress::quantize::{self, Report, Settings};
 
 /// What to produce.
 #[derive(Debug, Clone)]
@@ -69,7 +69,7 @@ pub fn compress(spec: &NetSpec, params: &Params, manifest: &Manifest, calibratio
             let model = Model::from_bytes(&bytes).context("the int8 file does not load in dram-core")?;
             let runtime = model.run_encoded(inputs.clone())?;
             let simulated = Simulator::new(&net, params, &Enabled::All).logits(&inputs, &Enabled::All)?;
-            let (close, worst) = crate::quantize::sim::agreement(&runtime, &simulated);
+            let (close, worst) = crate::compress::quantize::sim::agreement(&runtime, &simulated);
             ensure!(
                 close >= 0.99 && worst < 0.1,
                 "dram-core's int8 scores follow the simulation for only {:.2}% of rows (worst difference {worst}): please report this as a bug",

@@ -4,8 +4,8 @@ use anyhow::{anyhow, bail, Result};
 use dram_core::manifest::{DType, Dim, FeatureKind, FeatureSpec};
 use dram_core::onnx_proto::ModelProto;
 
-use crate::arch::{NetSpec, Param, Params, Pooling, MASK_OFFSET};
-use crate::onnx::{attr_int, attr_ints, Elem, GraphBuilder};
+use crate::model::arch::{NetSpec, Param, Params, Pooling, MASK_OFFSET};
+use crate::export::builder::{attr_int, attr_ints, Elem, GraphBuilder};
 
 /// How a float graph stores its weights.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -109,7 +109,7 @@ fn stored(g: &mut GraphBuilder, storage: WeightStorage, name: &str, shape: &[usi
             name.to_string()
         }
         WeightStorage::Int8 => {
-            use crate::quantize::scheme::{QMatrix, ScaleAxis};
+            use crate::compress::quantize::scheme::{QMatrix, ScaleAxis};
             assert!(axis == 0 || axis + 1 == shape.len(), "int8 scales follow the first or the last axis");
             let (rows, cols) = if axis == 0 {
                 (shape[0], shape[1..].iter().product())

@@ -12,7 +12,7 @@ pub fn describe(path: &Path) -> Result<String> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let proto = model_file::decode(&bytes)?;
     let graph = proto.graph.as_ref().expect("decode checks the graph");
-    let params: i64 = graph.initializer.iter().map(|t| t.dims.iter().product::<i64>()).sum();
+    let params = parameter_count(graph);
     let mut s = String::new();
     writeln!(s, "file        {} ({} bytes)", path.display(), bytes.len())?;
     writeln!(s, "producer    {} {}", proto.producer_name, proto.producer_version)?;
@@ -38,6 +38,18 @@ pub fn describe(path: &Path) -> Result<String> {
         None => writeln!(s, "manifest    none (a raw ONNX model: use `dram attach-manifest`)")?,
     }
     Ok(s)
+}
+
+/// Parameters of a model file's graph: the elements of its initializers.
+pub fn parameter_count(graph: &dram_core::onnx_proto::GraphProto) -> i64 {
+    graph.initializer.iter().map(|t| t.dims.iter().product::<i64>()).sum()
+}
+
+/// Parameters of the model file at `path` (as `dram inspect` prints them).
+pub fn file_parameter_count(path: &Path) -> Result<i64> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let proto = model_file::decode(&bytes)?;
+    Ok(parameter_count(proto.graph.as_ref().expect("decode checks the graph")))
 }
 
 /// The model with `manifest_json` embedded; fails unless the result loads in `dram-core`.

@@ -17,10 +17,10 @@ use dram_core::manifest::FeatureKind;
 use dram_core::onnx_proto::ModelProto;
 
 use super::graph::{attention_pool, conv_max_pool, declare_inputs, mean_pool, no_dim, transpose_scaled};
-use crate::arch::Pooling;
-use crate::onnx::{attr_int, Elem, GraphBuilder};
-use crate::quantize::model::{PieceQuant, QuantizedNet};
-use crate::quantize::scheme::{QMatrix, ScaleAxis};
+use crate::model::arch::Pooling;
+use crate::export::builder::{attr_int, Elem, GraphBuilder};
+use crate::compress::quantize::model::{PieceQuant, QuantizedNet};
+use crate::compress::quantize::scheme::{QMatrix, ScaleAxis};
 
 /// ONNX `Cast` target for float.
 const TO_FLOAT: i64 = 1;

@@ -187,7 +187,7 @@ pub fn lint_bytes(bytes: &[u8], target: Target) -> Result<Vec<Finding>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::onnx::{attr_int, Elem, GraphBuilder};
+    use crate::export::builder::{attr_int, Elem, GraphBuilder};
 
     fn graph(build: impl FnOnce(&mut GraphBuilder)) -> ModelProto {
         let mut g = GraphBuilder::new("crafted");

@@ -1,4 +1,7 @@
-//! Export: a trained network becomes one ONNX file with its manifest embedded.
+//! Export: a trained network becomes one ONNX file with its manifest embedded ([`builder`]
+//! writes the ONNX messages; [`compressed`] is the quantize-export-check pipeline per target,
+//! [`checkpoint`] runs it on a checkpoint directory),
+//! and the tools that read such files back: [`lint`], [`sign`], [`inspect`].
 //!
 //! The float graph is laid out for tract's fast paths: no integer arithmetic (preprocessing
 //! hands the graph clean row indices and pooling weights), pooling as broadcast `Mul` plus
@@ -6,16 +9,23 @@
 //! `(out, in)` weights are stored as they are. Int8 networks export per [`Target`]: see
 //! `docs/quantization.md`.
 
+pub mod builder;
+pub mod checkpoint;
+pub mod compressed;
 mod graph;
+pub mod inspect;
 mod int8;
+pub mod lint;
 mod qdq;
+pub mod sign;
 
 use anyhow::{Context, Result};
 use dram_core::manifest::{Manifest, NumberFormat};
 
-use crate::arch::{NetSpec, Params};
-use crate::quantize::model::QuantizedNet;
+use crate::model::arch::{NetSpec, Params};
+use crate::compress::quantize::model::QuantizedNet;
 
+pub use compressed::{compress, report_table, Compressed, Request};
 pub use graph::{float_graph, fp32_graph, WeightStorage};
 pub use int8::int8_graph;
 pub use qdq::qdq_graph;
@@ -52,11 +62,17 @@ pub fn fp32_model(spec: &NetSpec, params: &Params, manifest: &Manifest) -> Resul
     Ok(dram_core::model_file::encode(&proto))
 }
 
+/// Bytes of a network's fp32 model file, with the manifest its spec carries (the size pruning
+/// reports, [`crate::compress::prune::FileBytes`]).
+pub fn fp32_bytes(net: &crate::model::net::Net) -> Result<usize> {
+    Ok(fp32_model(&net.spec, &net.params()?, &net.spec.manifest)?.len())
+}
+
 /// Exports a quantized network for the `cpu` target: the int8 graph `dram-core` runs on
 /// integer kernels. `calibration` names the calibration in the manifest.
 pub fn int8_model(net: &QuantizedNet, manifest: &Manifest, calibration: &str) -> Result<Vec<u8>> {
     let mut proto = int8_graph(net)?;
-    crate::onnx::compact(&mut proto);
+    builder::compact(&mut proto);
     dram_core::model_file::embed_manifest(&mut proto, &int8_manifest(manifest, Target::Cpu, calibration))
         .context("embedding the manifest")?;
     Ok(dram_core::model_file::encode(&proto))
@@ -65,7 +81,7 @@ pub fn int8_model(net: &QuantizedNet, manifest: &Manifest, calibration: &str) ->
 /// Exports a quantized network for the `npu` target: QDQ format, `batch` rows.
 pub fn qdq_model(net: &QuantizedNet, manifest: &Manifest, batch: usize, calibration: &str) -> Result<Vec<u8>> {
     let mut proto = qdq_graph(net, batch)?;
-    crate::onnx::compact(&mut proto);
+    builder::compact(&mut proto);
     dram_core::model_file::embed_manifest(&mut proto, &int8_manifest(manifest, Target::Npu, calibration))
         .context("embedding the manifest")?;
     Ok(dram_core::model_file::encode(&proto))

@@ -1,7 +1,7 @@
 //! The `npu` graph: the same int8 network in QDQ form (`DequantizeLinear -> float op ->
 //! QuantizeLinear`), which ONNX Runtime's NNAPI/QNN execution providers fuse into integer
 //! kernels on the accelerator, with static shapes (a fixed, padded candidate count) and only
-//! operators from [`crate::lint::NPU_OPS`].
+//! operators from [`crate::export::lint::NPU_OPS`].
 //!
 //! Every activation entering a matrix product is a per-tensor Q/DQ pair. The first layer's
 //! input is kept in "units" (each column divided by its scale, scale 1 for the pair), exactly
@@ -13,10 +13,10 @@ use dram_core::manifest::FeatureKind;
 use dram_core::onnx_proto::ModelProto;
 
 use super::graph::{attention_pool, conv_max_pool, declare_inputs, mean_pool, no_dim, transpose_scaled};
-use crate::arch::Pooling;
-use crate::onnx::{attr_int, Elem, GraphBuilder};
-use crate::quantize::model::{PieceQuant, QuantizedNet};
-use crate::quantize::scheme::ScaleAxis;
+use crate::model::arch::Pooling;
+use crate::export::builder::{attr_int, Elem, GraphBuilder};
+use crate::compress::quantize::model::{PieceQuant, QuantizedNet};
+use crate::compress::quantize::scheme::ScaleAxis;
 
 /// Builds the QDQ graph of a quantized network for `batch` rows.
 pub fn qdq_graph(net: &QuantizedNet, batch: usize) -> Result<ModelProto> {

@@ -8,9 +8,9 @@ use candle_core::{Device, Tensor};
 use dram_core::manifest::Manifest;
 use serde::{Deserialize, Serialize};
 
-use crate::arch::Param;
-use crate::config::Config;
-use crate::train::net::Net;
+use crate::model::arch::Param;
+use crate::model::config::Config;
+use crate::model::net::Net;
 
 #[derive(Serialize, Deserialize)]
 struct Description {

@@ -8,11 +8,11 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use dram_core::manifest::{FeatureKind, FeatureSpec, Manifest, OutputMeaning, OutputSpec, Scope, Task, TokenizerSpec};
-use std::path::PathBuf;
 use dram_core::EventKind;
 use serde::{Deserialize, Serialize};
 
-use crate::arch::{NetSpec, Pooling};
+use super::arch::{NetSpec, Pooling};
+pub use super::vocab::WordPieceConfig;
 use crate::data::{Column, Table};
 
 /// A whole model configuration.
@@ -94,54 +94,6 @@ pub struct FeatureConfig {
     /// Word pieces: vocabulary source, sequence length and convolution.
     #[serde(default)]
     pub word_pieces: Option<WordPieceConfig>,
-}
-
-/// A word-piece feature: the student's vocabulary is the part of a BERT vocabulary the training
-/// texts use ([`crate::text::student_vocab`]), and a convolution of `window` pieces with
-/// `channels` outputs, max-pooled over the text, reads it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct WordPieceConfig {
-    /// The Hugging Face `tokenizer.json` whose WordPiece vocabulary is pruned (a relative path
-    /// is taken from the working directory).
-    pub vocab: PathBuf,
-    /// Pieces seen fewer times than this in the training texts are dropped (their words are
-    /// spelled with shorter pieces, or become unknown).
-    #[serde(default = "default_min_count")]
-    pub min_count: u64,
-    /// Most pieces kept, the most frequent first (single characters always stay).
-    #[serde(default = "default_max_vocab")]
-    pub max_vocab: usize,
-    /// Pieces kept per text.
-    #[serde(default = "default_piece_len")]
-    pub max_tokens: u32,
-    /// Pieces per convolution window.
-    #[serde(default = "default_window")]
-    pub window: u32,
-    /// Convolution output channels (the width the feature gives the MLP).
-    #[serde(default = "default_channels")]
-    pub channels: usize,
-    /// A BERT `model.safetensors` whose input embeddings (ids of `vocab`) start the student's
-    /// table, projected onto their principal directions ([`crate::text::student_init`]);
-    /// random rows when absent.
-    #[serde(default)]
-    pub init_embeddings: Option<PathBuf>,
-}
-
-fn default_min_count() -> u64 {
-    2
-}
-fn default_max_vocab() -> usize {
-    16_384
-}
-fn default_piece_len() -> u32 {
-    128
-}
-fn default_window() -> u32 {
-    3
-}
-fn default_channels() -> usize {
-    128
 }
 
 /// Text tokenizer settings (the manifest's [`TokenizerSpec`] minus buckets and salt).
@@ -415,7 +367,7 @@ impl Config {
                     let w = need(f.word_pieces.clone(), f, "word_pieces")?;
                     let texts = column.expect("non-sequence");
                     let texts = (0..train.rows()).map(|i| texts.text(i));
-                    FeatureKind::WordPieces { tokenizer: crate::text::student_vocab::fit(&w, texts)? }
+                    FeatureKind::WordPieces { tokenizer: super::vocab::fit(&w, texts)? }
                 }
                 other => bail!("feature `{}`: unknown kind `{other}`", f.name),
             };
@@ -449,7 +401,7 @@ impl Config {
                 }
                 "word_pieces" => {
                     embedding_dims.insert(f.name.clone(), f.embedding_dim.unwrap_or(self.model.embedding_dim));
-                    channels.insert(f.name.clone(), f.word_pieces.as_ref().map_or(default_channels(), |w| w.channels));
+                    channels.insert(f.name.clone(), f.word_pieces.as_ref().map_or(super::vocab::default_channels(), |w| w.channels));
                 }
                 "sequence" => {
                     pooling.insert(f.name.clone(), f.pooling);

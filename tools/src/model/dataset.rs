@@ -6,7 +6,7 @@ use dram_core::manifest::{FeatureKind, Manifest, Scope};
 use dram_core::preprocess::{Encoder, Row};
 use dram_core::{Event, EventKind, Features, Tensor, TensorData};
 
-use crate::config::Config;
+use crate::model::config::Config;
 use crate::data::{Column, Table};
 
 /// One graph input's values for every row: `width` values per row.
@@ -264,4 +264,14 @@ pub fn gather<T: Copy>(data: &[T], width: usize, indices: &[usize]) -> Vec<T> {
         out.extend_from_slice(&data[i * width..(i + 1) * width]);
     }
     out
+}
+
+/// Reads a `.csv` or `.parquet` file for `config`: its history column, if any, split into
+/// lists of keys.
+pub fn read_table(path: &std::path::Path, config: &Config) -> Result<Table> {
+    let mut table = crate::data::read(path)?;
+    if let Some(h) = &config.history {
+        table.split_list(h).with_context(|| format!("history column in {}", path.display()))?;
+    }
+    Ok(table)
 }

@@ -8,7 +8,7 @@ use anyhow::{anyhow, Result};
 use dram_core::manifest::FeatureKind;
 use dram_core::Tensor;
 
-use crate::arch::{NetSpec, Params, Pooling, MASK_OFFSET};
+use crate::model::arch::{NetSpec, Params, Pooling, MASK_OFFSET};
 
 /// The network's outputs for encoded inputs (in `Manifest::graph_inputs` order): one row of
 /// `output_width` values per input row.
@@ -88,7 +88,7 @@ pub fn pieces(spec: &NetSpec, params: &Params, inputs: &[Tensor], n: usize) -> R
 
 /// `max_t w_t relu(b + sum_j E[ids[j][t]] W[j])` per channel: the width-`window` convolution
 /// over embedded word pieces, max-pooled over the positions with weight 1 (0 for an empty text).
-fn conv_max(table: &[f32], weight: &[f32], bias: &[f32], ids: &[i64], w: &[f32], conv: &crate::arch::Conv) -> Vec<f32> {
+fn conv_max(table: &[f32], weight: &[f32], bias: &[f32], ids: &[i64], w: &[f32], conv: &crate::model::arch::Conv) -> Vec<f32> {
     let (d, c, len) = (conv.dim, conv.channels, w.len());
     let mut pooled = vec![0f32; c];
     for t in 0..len {

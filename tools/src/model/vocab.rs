@@ -5,13 +5,62 @@
 //! any word of known characters can still be spelled) keep the table small.
 
 use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
 use dram_core::manifest::WordPieceSpec;
 use dram_core::preprocess::wordpiece::normalize;
 
-use super::wordpiece::WordPiece;
-use crate::config::WordPieceConfig;
+use crate::data::wordpiece::WordPiece;
+
+/// A word-piece feature: the student's vocabulary is the part of a BERT vocabulary the training
+/// texts use ([`fit`]), and a convolution of `window` pieces with
+/// `channels` outputs, max-pooled over the text, reads it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WordPieceConfig {
+    /// The Hugging Face `tokenizer.json` whose WordPiece vocabulary is pruned (a relative path
+    /// is taken from the working directory).
+    pub vocab: PathBuf,
+    /// Pieces seen fewer times than this in the training texts are dropped (their words are
+    /// spelled with shorter pieces, or become unknown).
+    #[serde(default = "default_min_count")]
+    pub min_count: u64,
+    /// Most pieces kept, the most frequent first (single characters always stay).
+    #[serde(default = "default_max_vocab")]
+    pub max_vocab: usize,
+    /// Pieces kept per text.
+    #[serde(default = "default_piece_len")]
+    pub max_tokens: u32,
+    /// Pieces per convolution window.
+    #[serde(default = "default_window")]
+    pub window: u32,
+    /// Convolution output channels (the width the feature gives the MLP).
+    #[serde(default = "default_channels")]
+    pub channels: usize,
+    /// A BERT `model.safetensors` whose input embeddings (ids of `vocab`) start the student's
+    /// table, projected onto their principal directions (`train::student_init`);
+    /// random rows when absent.
+    #[serde(default)]
+    pub init_embeddings: Option<PathBuf>,
+}
+
+fn default_min_count() -> u64 {
+    2
+}
+fn default_max_vocab() -> usize {
+    16_384
+}
+fn default_piece_len() -> u32 {
+    128
+}
+fn default_window() -> u32 {
+    3
+}
+pub(super) fn default_channels() -> usize {
+    128
+}
 
 /// The manifest spec of a word-piece feature fitted on the training `texts`.
 ///

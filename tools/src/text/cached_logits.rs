@@ -4,10 +4,10 @@
 //! reads, and scored against labels.
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::bert::BertConfig;
-use super::finetune::{heads, FinetuneOptions};
+use super::options::{heads, FinetuneOptions};
 use super::teacher::Teacher;
 use super::teacher_graph;
 use crate::data::Column;
@@ -27,7 +27,7 @@ pub(crate) fn logit_columns(options: &FinetuneOptions, logits: &[Vec<Vec<f32>>])
 }
 
 /// Accuracy, macro-F1 and macro one-vs-rest AUC of `[rows * classes]` logits (argmax decisions).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ClassifierMetrics {
     /// Accuracy.
     pub accuracy: f64,

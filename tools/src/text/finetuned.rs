@@ -1,4 +1,4 @@
-//! A finished `dram finetune-text-teacher` run, loaded: what the transfer set and the
+//! A finished `dram-lab finetune-text-teacher` run, loaded: what the transfer set and the
 //! teacher-against-students timing both start from.
 
 use std::path::Path;
@@ -7,12 +7,12 @@ use anyhow::{ensure, Result};
 
 use super::bert::BertConfig;
 use super::cached_logits;
-use super::finetune::{self, FinetuneOptions};
+use super::options::{self, FinetuneOptions};
 use super::teacher::Teacher;
-use super::wordpiece::WordPiece;
+use crate::data::wordpiece::WordPiece;
 use crate::data::Table;
 
-/// A finished `dram finetune-text-teacher` run: its options, the encoder's configuration and
+/// A finished `dram-lab finetune-text-teacher` run: its options, the encoder's configuration and
 /// the fine-tuned weights.
 pub struct Finetuned {
     /// The options the run was started with.
@@ -26,11 +26,11 @@ pub struct Finetuned {
 impl Finetuned {
     /// Loads the run in `dir`; fails, saying so, when it has not finished.
     pub fn load(dir: &Path) -> Result<Finetuned> {
-        let options = finetune::saved_options(dir)?;
+        let options = options::saved_options(dir)?;
         let weights = dir.join("teacher.safetensors");
         ensure!(weights.exists(), "{} is missing: the fine-tuning run in {} has not finished", weights.display(), dir.display());
-        let config = finetune::encoder_config(&options.model_dir)?;
-        let teacher = Teacher::new(&config, &finetune::heads(&options))?;
+        let config = options::encoder_config(&options.model_dir)?;
+        let teacher = Teacher::new(&config, &options::heads(&options))?;
         teacher.vars.clone().load(&weights)?;
         Ok(Finetuned { options, config, teacher })
     }

@@ -1,8 +1,9 @@
 //! The fine-tuned review teacher as an ONNX graph that `dram_core::Session` runs: word-piece ids
 //! of one text at a fixed length in, each head's logits out. It exists so the teacher's file
-//! size and per-review speed are measured in the same runtime as the students (the text
-//! issue's 50x goals). The teacher is not shipped: dram-core has no WordPiece featuriser, so
-//! the ids come from the host's tokenizer and the graph carries no manifest.
+//! size and per-review speed are measured in the same runtime as the students. The teacher is
+//! not shipped, so the graph carries no manifest: its ids come from the host's tokenizer
+//! ([`crate::data::wordpiece`]), which splits words with dram-core's own WordPiece
+//! ([`dram_core::preprocess::wordpiece`]) over the teacher's full vocabulary.
 
 use std::collections::HashMap;
 
@@ -12,7 +13,7 @@ use dram_core::onnx_proto::ModelProto;
 
 use super::bert::BertConfig;
 use super::teacher::{Head, Teacher};
-use crate::onnx::{attr_int, attr_ints, Elem, GraphBuilder};
+use crate::export::builder::{attr_int, attr_ints, Elem, GraphBuilder};
 
 /// Graph input: word-piece ids `[1, seq]` (int64, padding 0).
 pub const IDS: &str = "input_ids";

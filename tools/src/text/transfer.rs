@@ -1,12 +1,12 @@
 //! The transfer set text students are distilled on: the fine-tuned teacher's cached logits for
-//! the training rows, plus perturbed copies of those rows ([`super::augment`]) that the teacher
+//! the training rows, plus perturbed copies of those rows ([`crate::data::augment`]) that the teacher
 //! scores here, so the student sees the teacher's judgement on texts beyond the labelled ones.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::augment::{self, Perturbation};
+use crate::data::augment::{self, Perturbation};
 use super::finetuned::Finetuned;
 use crate::data::{self, Table};
 

@@ -3,8 +3,9 @@
 //! rate, early stopping on the validation metric, a progress bar, and a JSON-lines log.
 
 pub mod loss;
-pub mod net;
-pub mod sparse;
+pub mod pipeline;
+pub mod student_init;
+pub mod teacher;
 
 use std::io::Write;
 use std::path::Path;
@@ -17,12 +18,12 @@ use dram_core::manifest::Task;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
-use crate::config::{DistillConfig, SoftLoss, TrainConfig};
-use crate::dataset::Dataset;
+use crate::model::config::{DistillConfig, SoftLoss, TrainConfig};
+use crate::model::dataset::Dataset;
 use crate::metrics;
 use crate::rng::Rng;
-use net::Net;
-use sparse::AdamW;
+use crate::model::net::Net;
+use crate::model::sparse::AdamW;
 
 /// What the student learns from.
 #[derive(Debug, Clone, Copy)]
@@ -282,7 +283,7 @@ pub fn objective_loss(net: &Net, data: &Dataset, rows: &[usize], logits: &Tensor
     };
     let Objective::Distill(settings) = objective else { return Ok(hard) };
     let teacher_all = data.teacher.as_ref().expect("checked in fit");
-    let teacher: Vec<f32> = crate::dataset::gather(teacher_all, width, rows);
+    let teacher: Vec<f32> = crate::model::dataset::gather(teacher_all, width, rows);
     let teacher = Tensor::from_vec(teacher, (rows.len(), width), &dev)?;
     let t = settings.temperature;
     let soft = match settings.soft {

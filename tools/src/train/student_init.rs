@@ -12,10 +12,10 @@ use anyhow::{ensure, Context, Result};
 use candle_core::Device;
 use dram_core::manifest::{FeatureKind, WordPieceSpec};
 
-use super::wordpiece::WordPiece;
-use crate::config::Config;
+use crate::data::wordpiece::WordPiece;
+use crate::model::config::Config;
 use crate::rng::Rng;
-use crate::train::net::Net;
+use crate::model::net::Net;
 
 /// The tensor of a BERT checkpoint holding the input embedding of every vocabulary id.
 pub const WORD_EMBEDDINGS: &str = "embeddings.word_embeddings.weight";

@@ -6,10 +6,10 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use crate::config::Config;
+use crate::model::config::Config;
 use crate::data::Table;
-use crate::dataset::{Binding, Dataset};
-use crate::eval;
+use crate::model::dataset::{Binding, Dataset};
+use crate::model::runtime;
 
 /// A teacher.
 #[derive(Debug, Clone, Copy)]
@@ -33,7 +33,7 @@ impl Teacher<'_> {
 /// The teacher's logits for every row of `table` (read with `config`'s columns).
 ///
 /// ```
-/// # use dram_tools::{data::{Column, Table}, teacher::{logits, Teacher}, config::Config};
+/// # use dram_tools::{data::{Column, Table}, train::teacher::{logits, Teacher}, model::config::Config};
 /// let config = Config::parse("task = \"ranker\"\nlabel = \"y\"\n[[feature]]\nname = \"x\"\nkind = \"numeric\"").unwrap();
 /// let mut table = Table::new();
 /// table.push("t", Column::Float(vec![0.5, -1.0])).unwrap();
@@ -48,7 +48,7 @@ pub fn logits(teacher: Teacher<'_>, config: &Config, table: &Table) -> Result<Ve
             let model = dram_core::Model::load(path).with_context(|| format!("loading teacher {}", path.display()))?;
             let binding = Binding::of(config).for_manifest(model.manifest());
             let set = Dataset::encode_with(&binding, model.manifest(), table).context("preparing the teacher's inputs")?;
-            eval::teacher_logits(&model, &set)
+            runtime::teacher_logits(&model, &set)
         }
         Teacher::Column(names) => {
             // Several comma-separated columns hold one logit per class (row-major result).

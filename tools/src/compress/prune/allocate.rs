@@ -16,9 +16,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::arch::Params;
-use crate::dataset::Dataset;
-use crate::train::{self, net::Net};
+use crate::model::arch::Params;
+use crate::model::dataset::Dataset;
+use crate::train;
+use crate::model::net::Net;
 
 use super::mask::{self, Masks, Scope};
 
@@ -31,8 +32,9 @@ pub fn levels() -> Vec<f64> {
 pub type Curve = Vec<f64>;
 
 /// What a rung of a sensitivity curve costs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Cost {
     /// The drop of the validation metric (AUC for rankers, macro-F1 for classifiers).
     #[default]
@@ -71,7 +73,7 @@ pub fn curves(net: &Net, valid: &Dataset, scores: &Params, cost: Cost) -> anyhow
 ///
 /// ```
 /// use std::collections::BTreeMap;
-/// use dram_tools::prune::allocate::{allocate, levels};
+/// use dram_tools::compress::prune::allocate::{allocate, levels};
 /// let flat: Vec<f64> = levels().iter().map(|_| 0.0).collect();
 /// let steep: Vec<f64> = levels().iter().map(|s| s * 0.1).collect();
 /// let curves = BTreeMap::from([("cheap".to_string(), flat), ("dear".to_string(), steep)]);
@@ -127,12 +129,12 @@ pub fn allocate(curves: &BTreeMap<String, Curve>, sizes: &BTreeMap<String, usize
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
+    use crate::model::config::Config;
     use crate::data::synth;
 
     #[test]
     fn fidelity_curves_measure_the_logit_change_of_each_tensor_alone() {
-        let config = Config::parse(crate::demo::STUDENT_CONFIG).unwrap();
+        let config = Config::parse(crate::data::synth::STUDENT_CONFIG).unwrap();
         let table = synth::generate(&synth::ShopConfig { users: 20, items: 30, impressions_per_user: 10, ..Default::default() }).unwrap();
         let manifest = config.manifest(&table).unwrap();
         let data = Dataset::encode(&config, &manifest, &table).unwrap();

@@ -19,15 +19,17 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::arch::Params;
-use crate::config::TrainConfig;
-use crate::dataset::Dataset;
+use crate::model::arch::Params;
+use crate::model::config::TrainConfig;
+use crate::model::dataset::Dataset;
 use crate::rng::Rng;
-use crate::train::{self, net::Net, Objective};
+use crate::train::{self, Objective};
+use crate::model::net::Net;
 
 /// How weights are ranked for unstructured pruning (lowest goes first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Importance {
     /// `|w|`.
     #[default]
@@ -86,8 +88,8 @@ pub fn row_reads(net: &Net, data: &Dataset, config: &TrainConfig) -> anyhow::Res
 ///
 /// ```
 /// use std::collections::BTreeMap;
-/// use dram_tools::arch::{Param, Params};
-/// use dram_tools::prune::importance::weight_by_reads;
+/// use dram_tools::model::arch::{Param, Params};
+/// use dram_tools::compress::prune::importance::weight_by_reads;
 /// let mut scores = Params::new();
 /// scores.insert("emb.item".into(), Param { shape: vec![3, 1], data: vec![1.0, 1.0, 1.0] });
 /// let reads = BTreeMap::from([("emb.item".to_string(), vec![0.0, 4.0, 16.0])]);
@@ -142,11 +144,11 @@ pub fn fisher_diagonal(net: &Net, data: &Dataset, objective: Objective, config: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
+    use crate::model::config::Config;
     use crate::data::synth;
 
     fn setup() -> (Net, Dataset, TrainConfig) {
-        let config = Config::parse(crate::demo::STUDENT_CONFIG).unwrap();
+        let config = Config::parse(crate::data::synth::STUDENT_CONFIG).unwrap();
         let table = synth::generate(&synth::ShopConfig { users: 30, items: 60, impressions_per_user: 12, ..Default::default() }).unwrap();
         let manifest = config.manifest(&table).unwrap();
         let data = Dataset::encode(&config, &manifest, &table).unwrap();

@@ -12,12 +12,13 @@ use std::collections::BTreeMap;
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::arch::Params;
-use crate::train::net::Net;
+use crate::model::arch::Params;
+use crate::model::net::Net;
 
 /// Over which weights the magnitude threshold is taken.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Scope {
     /// Every prunable parameter is pruned to the target sparsity on its own.
     #[default]
@@ -46,8 +47,8 @@ impl Masks {
     /// Masks that prune the smallest-magnitude `sparsity` of the prunable weights of `params`.
     ///
     /// ```
-    /// use dram_tools::arch::{Param, Params};
-    /// use dram_tools::prune::mask::{Masks, Scope};
+    /// use dram_tools::model::arch::{Param, Params};
+    /// use dram_tools::compress::prune::mask::{Masks, Scope};
     /// let mut params = Params::new();
     /// params.insert("mlp.0.weight".into(), Param { shape: vec![2, 2], data: vec![0.5, -0.1, 2.0, 0.3] });
     /// let masks = Masks::magnitude(&params, 0.5, Scope::PerLayer);
@@ -62,8 +63,8 @@ impl Masks {
     /// [`super::importance::scores`].
     ///
     /// ```
-    /// use dram_tools::arch::{Param, Params};
-    /// use dram_tools::prune::mask::{Masks, Scope};
+    /// use dram_tools::model::arch::{Param, Params};
+    /// use dram_tools::compress::prune::mask::{Masks, Scope};
     /// let mut scores = Params::new();
     /// scores.insert("emb.a".into(), Param { shape: vec![2, 1], data: vec![0.0, 5.0] });
     /// scores.insert("mlp.0.weight".into(), Param { shape: vec![1, 2], data: vec![1.0, 0.5] });
@@ -163,7 +164,7 @@ fn smallest_pairs(values: impl Iterator<Item = (usize, usize, f32)>, count: usiz
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::arch::Param;
+    use crate::model::arch::Param;
 
     fn params() -> Params {
         let mut p = Params::new();

@@ -17,15 +17,16 @@
 //!
 //! ```no_run
 //! # fn main() -> anyhow::Result<()> {
-//! use dram_tools::prune::{self, PruneSettings};
-//! # let (student, train, valid, config): (dram_tools::train::net::Net, dram_tools::dataset::Dataset, dram_tools::dataset::Dataset, dram_tools::config::Config) = todo!();
+//! use dram_tools::compress::prune::{self, PruneSettings};
+//! # let (student, train, valid, config): (dram_tools::model::net::Net, dram_tools::model::dataset::Dataset, dram_tools::model::dataset::Dataset, dram_tools::model::config::Config) = todo!();
 //! let objective = dram_tools::train::Objective::Distill((&config.distill).into());
-//! let (pruned, report) = prune::run(&student, &train, &valid, &config.train, objective, &PruneSettings::structured(0.5))?;
+//! let (pruned, report) = prune::run(&student, &train, &valid, &config.train, objective, &PruneSettings::structured(0.5), &dram_tools::export::fp32_bytes)?;
 //! println!("{} -> {} parameters", report.params_before, report.params_after);
 //! # Ok(()) }
 //! ```
 
 pub mod allocate;
+pub mod checkpoint;
 pub mod importance;
 pub mod mask;
 pub mod recovery;
@@ -39,10 +40,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::arch::NetSpec;
-use crate::config::TrainConfig;
-use crate::dataset::Dataset;
-use crate::train::{self, net::Net, Objective};
+use crate::model::arch::NetSpec;
+use crate::model::config::TrainConfig;
+use crate::model::dataset::Dataset;
+use crate::train::{self, Objective};
+use crate::model::net::Net;
 use importance::Importance;
 use mask::{Masks, Scope};
 pub use recovery::self_distillation_set;
@@ -51,6 +53,9 @@ use report::Snapshot;
 use recovery::{Recovery, Selection};
 use saliency::Saliency;
 use shrink::{Kept, Widths};
+
+/// How big a network's model file is, in bytes (pruning reports sizes; exporting is the caller's).
+pub type FileBytes<'a> = &'a dyn Fn(&Net) -> anyhow::Result<usize>;
 
 /// Why pruning could not proceed.
 #[derive(Debug, thiserror::Error, PartialEq)]
@@ -164,6 +169,9 @@ impl PruneSettings {
 /// Prunes a copy of `net` as `settings` say, fine-tuning on `train` with `objective` (the
 /// training set must hold teacher logits to distil) and `train_config` (its epochs replaced
 /// by `settings.finetune_epochs`), early-stopping on `valid`. Returns the pruned network.
+///
+/// `file_bytes` measures a network's model file for the report's sizes before and after
+/// (pruning sits below export: the caller passes the exporter, e.g. `dram_tools::export::fp32_bytes`).
 pub fn run(
     net: &Net,
     train: &Dataset,
@@ -171,6 +179,7 @@ pub fn run(
     train_config: &TrainConfig,
     objective: Objective,
     settings: &PruneSettings,
+    file_bytes: FileBytes<'_>,
 ) -> anyhow::Result<(Net, PruneReport)> {
     settings.check()?;
     if let Some(f) = net.spec.manifest.features.iter().find(|f| net.spec.conv(f).is_some()) {
@@ -183,6 +192,7 @@ pub fn run(
     let original = net.spec.clone();
     let mut net = net.snapshot()?;
     let before = Snapshot::of(&net, valid)?;
+    let bytes_before = file_bytes(&net)?;
     let mut finetune = train_config.clone();
     finetune.epochs = settings.finetune_epochs;
     finetune.lr = settings.lr.unwrap_or(finetune.lr);
@@ -197,7 +207,7 @@ pub fn run(
         }
     };
     let reads = if settings.frequency_power != 0.0 { Some(importance::row_reads(&net, train, train_config)?) } else { None };
-    let rank = |net: &Net, importance: Importance| -> anyhow::Result<crate::arch::Params> {
+    let rank = |net: &Net, importance: Importance| -> anyhow::Result<crate::model::arch::Params> {
         let mut scores = importance::scores(net, train, objective, train_config, importance)?;
         if let Some(reads) = &reads {
             importance::weight_by_reads(&mut scores, reads, settings.frequency_power);
@@ -299,8 +309,8 @@ pub fn run(
         unread_table_weights,
         allocation,
         sensitivity,
-        bytes_before: before.bytes,
-        bytes_after: after.bytes,
+        bytes_before,
+        bytes_after: file_bytes(&net)?,
         widths_before: Widths::of(&original),
         widths_after: Widths::of(&net.spec),
         valid_metric_before: before.metric,

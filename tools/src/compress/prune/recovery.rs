@@ -8,20 +8,23 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::dataset::Dataset;
-use crate::train::{net::Net, Objective};
+use crate::model::dataset::Dataset;
+use crate::train::Objective;
+use crate::model::net::Net;
 
 use super::PruneError;
 
 /// Whose logits fine-tuning distils from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Recovery {
     /// The teacher's (the objective as given: labels only if no teacher).
     #[default]
     Teacher,
     /// The unpruned network's own logits on the training rows (self-distillation).
     #[serde(rename = "self")]
+    #[value(name = "self")]
     SelfDistill,
     /// The mean of the teacher's and the unpruned network's logits.
     Both,
@@ -29,8 +32,9 @@ pub enum Recovery {
 
 /// Which fine-tuning epoch is kept (and whether fine-tuning is kept at all, against the
 /// network right after pruning).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Selection {
     /// The highest validation metric (AUC for rankers, macro-F1 for classifiers).
     #[default]
@@ -47,8 +51,8 @@ pub enum Selection {
 ///
 /// ```no_run
 /// # fn main() -> anyhow::Result<()> {
-/// use dram_tools::prune::recovery::{recovery_set, Recovery};
-/// # let (net, train, objective): (dram_tools::train::net::Net, dram_tools::dataset::Dataset, dram_tools::train::Objective) = todo!();
+/// use dram_tools::compress::prune::recovery::{recovery_set, Recovery};
+/// # let (net, train, objective): (dram_tools::model::net::Net, dram_tools::model::dataset::Dataset, dram_tools::train::Objective) = todo!();
 /// // Follow the unpruned network's logits only, labels ignored.
 /// let (set, objective) = recovery_set(&net, &train, objective, Recovery::SelfDistill, Some(0.0))?;
 /// # Ok(()) }
@@ -103,12 +107,12 @@ pub fn logit_mse(net: &Net, data: &Dataset, reference: &[f32]) -> anyhow::Result
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
+    use crate::model::config::Config;
     use crate::data::synth;
     use crate::train::DistillSettings;
 
     fn setup() -> (Net, Dataset, Objective) {
-        let config = Config::parse(crate::demo::STUDENT_CONFIG).unwrap();
+        let config = Config::parse(crate::data::synth::STUDENT_CONFIG).unwrap();
         let table = synth::generate(&synth::ShopConfig { users: 20, items: 30, impressions_per_user: 10, ..Default::default() }).unwrap();
         let manifest = config.manifest(&table).unwrap();
         let mut data = Dataset::encode(&config, &manifest, &table).unwrap();

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::dataset::Dataset;
-use crate::train::{self, net::Net, EpochLog};
+use crate::model::dataset::Dataset;
+use crate::train::{self, EpochLog};
+use crate::model::net::Net;
 
 use super::mask;
 use super::sensitivity::TensorSensitivity;
@@ -109,8 +110,6 @@ pub(super) struct Snapshot {
     pub(super) nonzero: usize,
     /// Zeros among the prunable weights.
     pub(super) sparsity: f64,
-    /// Bytes of the fp32 model file.
-    pub(super) bytes: usize,
 }
 
 impl Snapshot {
@@ -119,8 +118,7 @@ impl Snapshot {
         let (metric, _) = train::validate(net, valid)?;
         let nonzero = params.values().map(|p| p.data.iter().filter(|&&v| v != 0.0).count()).sum();
         let (zeros, prunable) = mask::zeros(&params);
-        let bytes = crate::export::fp32_model(&net.spec, &params, &net.spec.manifest)?.len();
-        Ok(Snapshot { metric, nonzero, sparsity: zeros as f64 / prunable.max(1) as f64, bytes })
+        Ok(Snapshot { metric, nonzero, sparsity: zeros as f64 / prunable.max(1) as f64 })
     }
 }
 

@@ -11,15 +11,16 @@ use std::collections::BTreeMap;
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::arch::Params;
-use crate::dataset::Dataset;
-use crate::train::net::Net;
+use crate::model::arch::Params;
+use crate::model::dataset::Dataset;
+use crate::model::net::Net;
 
 use super::shrink::column_owners;
 
 /// Which activation size a score uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
+#[value(rename_all = "snake_case")]
 pub enum Saliency {
     /// Data-driven: root mean square of the unit's activation over a sample of training rows.
     #[default]

@@ -7,7 +7,7 @@
 /// `s_t = s_f (1 - (1 - t/T)^3)`. Step `steps` reaches `last` exactly.
 ///
 /// ```
-/// use dram_tools::prune::schedule::cubic;
+/// use dram_tools::compress::prune::schedule::cubic;
 /// assert_eq!(cubic(0.8, 2, 2), 0.8);
 /// assert!((cubic(0.8, 1, 2) - 0.7).abs() < 1e-12); // 0.8 * (1 - 1/8)
 /// ```

@@ -5,9 +5,10 @@
 
 use serde::Serialize;
 
-use crate::arch::Params;
-use crate::dataset::Dataset;
-use crate::train::{self, net::Net};
+use crate::model::arch::Params;
+use crate::model::dataset::Dataset;
+use crate::train;
+use crate::model::net::Net;
 
 use super::mask::{self, Masks, Scope};
 
@@ -42,12 +43,12 @@ pub fn per_tensor(net: &Net, valid: &Dataset, scores: &Params, sparsity: f64) ->
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Config;
+    use crate::model::config::Config;
     use crate::data::synth;
 
     #[test]
     fn each_tensor_is_pruned_alone_and_its_drop_measured() {
-        let config = Config::parse(crate::demo::STUDENT_CONFIG).unwrap();
+        let config = Config::parse(crate::data::synth::STUDENT_CONFIG).unwrap();
         let table = synth::generate(&synth::ShopConfig { users: 30, items: 40, impressions_per_user: 12, ..Default::default() }).unwrap();
         let manifest = config.manifest(&table).unwrap();
         let data = Dataset::encode(&config, &manifest, &table).unwrap();

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use dram_core::manifest::FeatureKind;
 use serde::Serialize;
 
-use crate::arch::{NetSpec, Param, Params, Pooling};
-use crate::config::Config;
+use crate::model::arch::{NetSpec, Param, Params, Pooling};
+use crate::model::config::Config;
 
 use super::PruneError;
 

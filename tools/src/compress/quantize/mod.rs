@@ -19,8 +19,8 @@ use anyhow::{anyhow, Result};
 use dram_core::Tensor;
 use serde::Serialize;
 
-use crate::arch::{NetSpec, Params};
-use crate::reference;
+use crate::model::arch::{NetSpec, Params};
+use crate::model::reference;
 use calibrate::{Method, Range};
 use model::{fold_attention, PieceQuant, QLayer, QuantizedNet};
 use scheme::{relative_error, QMatrix, ScaleAxis};

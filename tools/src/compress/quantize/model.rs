@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::calibrate::Method;
 use super::scheme::{QMatrix, ScaleAxis};
-use crate::arch::{NetSpec, Param, Params};
+use crate::model::arch::{NetSpec, Param, Params};
 
 /// How the MLP input piece of one feature becomes int8.
 #[derive(Debug, Clone, PartialEq, Serialize)]

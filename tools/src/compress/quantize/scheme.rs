@@ -11,7 +11,7 @@ pub const RELU_MAX: f32 = 127.0;
 /// Rounds half to even, as ONNX `QuantizeLinear` does.
 ///
 /// ```
-/// use dram_tools::quantize::scheme::round_half_even;
+/// use dram_tools::compress::quantize::scheme::round_half_even;
 /// assert_eq!(round_half_even(2.5), 2.0);
 /// assert_eq!(round_half_even(3.5), 4.0);
 /// assert_eq!(round_half_even(-2.5), -2.0);
@@ -85,7 +85,7 @@ impl QMatrix {
     /// Quantizes `data` (`rows x cols`, row-major) with each row's or column's max-abs scale.
     ///
     /// ```
-    /// use dram_tools::quantize::scheme::{QMatrix, ScaleAxis};
+    /// use dram_tools::compress::quantize::scheme::{QMatrix, ScaleAxis};
     /// let q = QMatrix::quantize(&[1.0, -0.5, 0.25, 0.1], 2, 2, ScaleAxis::Row);
     /// assert_eq!(q.scales, vec![1.0 / 127.0, 0.25 / 127.0]);
     /// assert_eq!(q.values, vec![127, -64, 127, 51]);

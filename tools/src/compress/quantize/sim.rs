@@ -9,8 +9,8 @@ use dram_core::Tensor;
 
 use super::model::{PieceQuant, QuantizedNet};
 use super::scheme::{quantize_i8, quantize_relu, round_half_even, ScaleAxis, I8_MAX};
-use crate::arch::{Param, Params};
-use crate::reference;
+use crate::model::arch::{Param, Params};
+use crate::model::reference;
 
 /// A quantizable tensor of the network.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
