@@ -1,6 +1,6 @@
 //! `dram-lab bench-train`: training throughput of one epoch of a MovieLens-sized student, with a
-//! 10k-row and a 1M-row hashed item table side by side, to show that a step's cost follows
-//! the rows a batch touches rather than the table size.
+//! small and a large hashed item table side by side, to show that a step's cost follows the
+//! rows a batch touches rather than the table size.
 
 use std::time::Instant;
 
