@@ -25,16 +25,8 @@ pub const GRAPH_CRC32_KEY: &str = "dram.graph_crc32";
 /// Largest model file accepted, in bytes.
 pub const MAX_MODEL_BYTES: usize = 256 << 20;
 
-/// Most bytes decoding a model of `file_bytes` bytes may allocate: twice the file, plus room
-/// for the structs of a small graph. Checked by walking the bytes ([`crate::format::wire`])
-/// before anything is decoded, so a file of empty repeated entries is refused without the
-/// allocations it asks for.
-pub fn max_decoded_bytes(file_bytes: usize) -> u64 {
-    2 * file_bytes as u64 + (8 << 20)
-}
-
 /// Decodes ONNX bytes, rejecting oversized input, bytes whose decoding would allocate out of
-/// proportion to their size ([`max_decoded_bytes`]), files without a graph and graphs over
+/// proportion to their size ([`crate::format::wire::max_decoded_bytes`]), files without a graph and graphs over
 /// the [`crate::format::limits`].
 pub fn decode(bytes: &[u8]) -> Result<ModelProto> {
     if bytes.len() > MAX_MODEL_BYTES {
@@ -45,7 +37,7 @@ pub fn decode(bytes: &[u8]) -> Result<ModelProto> {
     }
     let decoded = crate::format::wire::decoded_bytes(bytes)
         .map_err(|e| Error::NotOnnx { reason: format!("protobuf decoding failed: {}", e.0) })?;
-    let budget = max_decoded_bytes(bytes.len());
+    let budget = crate::format::wire::max_decoded_bytes(bytes.len());
     if decoded > budget {
         return Err(Error::NotOnnx {
             reason: format!(
