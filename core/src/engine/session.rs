@@ -46,10 +46,11 @@ pub struct Session {
 }
 
 impl Session {
-    /// Loads and optimises the ONNX file at `path`.
+    /// Loads and optimises the ONNX file at `path`, a regular file of at most
+    /// [`container::MAX_MODEL_BYTES`] (checked before it is read).
     pub fn load(path: impl AsRef<Path>) -> Result<Session> {
         let path = path.as_ref();
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let bytes = crate::format::read::regular_file(path, container::MAX_MODEL_BYTES, "model file")?;
         Session::from_bytes(&bytes)
     }
 
