@@ -1,6 +1,8 @@
 /* A tiny JSON reader for the shared test vectors (see json.h). */
 #include "json.h"
 
+#include "files.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,20 +148,7 @@ static void parse_value(parser *p, json *out) {
 }
 
 json *json_read_file(const char *path) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    perror(path);
-    exit(1);
-  }
-  char *text = NULL;
-  size_t len = 0, cap = 0, got;
-  do {
-    if (len + 4096 + 1 > cap) text = xrealloc(text, cap = 2 * cap + 4096 + 1);
-    got = fread(text + len, 1, cap - len - 1, f);
-    len += got;
-  } while (got > 0);
-  fclose(f);
-  text[len] = '\0';
+  char *text = (char *)read_file(path, NULL);
   parser p = {text, path};
   json *root = xrealloc(NULL, sizeof *root);
   parse_value(&p, root);

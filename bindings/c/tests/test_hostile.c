@@ -13,6 +13,7 @@
 
 #include "check.h"
 #include "dram.h"
+#include "files.h"
 
 static char model_path[4096];
 static char classifier_path[4096];
@@ -202,21 +203,6 @@ static void test_empty_lists_and_small_buffers(void) {
   CHECK_STATUS(dram_classifier_label(classifier, 3, &label), DRAM_STATUS_INVALID_ARGUMENT);
   CHECK_STATUS(dram_classifier_label(classifier, (size_t)-1, &label), DRAM_STATUS_INVALID_ARGUMENT);
   dram_classifier_free(&classifier);
-}
-
-static unsigned char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    perror(path);
-    exit(1);
-  }
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *bytes = malloc((size_t)size);
-  *len = fread(bytes, 1, (size_t)size, f);
-  fclose(f);
-  return bytes;
 }
 
 static void test_bad_models(void) {

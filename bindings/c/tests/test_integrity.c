@@ -12,24 +12,16 @@
 
 #include "check.h"
 #include "dram.h"
+#include "files.h"
 #include "json.h"
 
 static char vectors_dir[4096];
 
-static unsigned char *read_file(const char *name, size_t *len) {
-  char path[8192];
-  snprintf(path, sizeof path, "%s/%s", vectors_dir, name);
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    perror(path);
-    exit(1);
-  }
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *bytes = malloc((size_t)size);
-  *len = fread(bytes, 1, (size_t)size, f);
-  fclose(f);
+/* A file of the vectors directory. */
+static unsigned char *read_vector(const char *name, size_t *len) {
+  char *path = join_path(vectors_dir, name);
+  unsigned char *bytes = read_file(path, len);
+  free(path);
   return bytes;
 }
 
@@ -51,9 +43,9 @@ static void test_verified_loading(void) {
   parse_key(json_expect(v, "public_key", JSON_STRING)->string, trusted);
   parse_key(json_expect(v, "other_public_key", JSON_STRING)->string, other);
   size_t signed_len = 0, unsigned_len = 0, tampered_len = 0;
-  unsigned char *signed_bytes = read_file(json_expect(v, "signed", JSON_STRING)->string, &signed_len);
-  unsigned char *unsigned_bytes = read_file(json_expect(v, "unsigned", JSON_STRING)->string, &unsigned_len);
-  unsigned char *tampered = read_file(json_expect(v, "tampered", JSON_STRING)->string, &tampered_len);
+  unsigned char *signed_bytes = read_vector(json_expect(v, "signed", JSON_STRING)->string, &signed_len);
+  unsigned char *unsigned_bytes = read_vector(json_expect(v, "unsigned", JSON_STRING)->string, &unsigned_len);
+  unsigned char *tampered = read_vector(json_expect(v, "tampered", JSON_STRING)->string, &tampered_len);
 
   dram_model *model = NULL;
   CHECK_OK(dram_model_load_verified(signed_bytes, signed_len, trusted, 32, &model));

@@ -11,16 +11,12 @@
 
 #include "check.h"
 #include "dram.h"
+#include "files.h"
 #include "json.h"
 
 static const char *vectors_dir;
 
-static char *vector_path(const char *name) {
-  size_t len = strlen(vectors_dir) + 1 + strlen(name) + 1;
-  char *path = malloc(len);
-  snprintf(path, len, "%s/%s", vectors_dir, name);
-  return path;
-}
+static char *vector_path(const char *name) { return join_path(vectors_dir, name); }
 
 static dram_status status_of(const char *name) {
   if (strcmp(name, "invalid_argument") == 0) return DRAM_STATUS_INVALID_ARGUMENT;
@@ -148,21 +144,6 @@ static void run_ranking_vectors(const char *file) {
   json_free(vectors);
 }
 
-static unsigned char *read_bytes(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    perror(path);
-    exit(1);
-  }
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *bytes = malloc(size > 0 ? (size_t)size : 1);
-  *len = fread(bytes, 1, (size_t)size, f);
-  fclose(f);
-  return bytes;
-}
-
 static void run_classifier_vectors(const char *file) {
   char *path = vector_path(file);
   json *vectors = json_read_file(path);
@@ -173,7 +154,7 @@ static void run_classifier_vectors(const char *file) {
 
   /* From memory, as an app loads a bundled asset; the bytes can go right after loading. */
   size_t size = 0;
-  unsigned char *bytes = read_bytes(model_path, &size);
+  unsigned char *bytes = read_file(model_path, &size);
   dram_model *model = NULL;
   CHECK_OK(dram_model_load_from_memory(bytes, size, &model));
   free(bytes);
