@@ -1,6 +1,9 @@
 //! A teacher not written by dram's exporter: built with the `onnx` Python package, wrapped
-//! with `dram attach-manifest`, then distilled from. Skipped, with a message, when Python or
-//! its `onnx` package is absent (scripts/install-deps.sh installs it).
+//! with `dram attach-manifest`, then distilled from. Ignored by a plain `cargo test` (it needs
+//! Python's `onnx`); scripts/test.sh installs it and runs the test with `--ignored`.
+
+#[path = "common/needs.rs"]
+mod needs;
 
 use std::path::Path;
 use std::process::Command;
@@ -23,12 +26,9 @@ fn relabel_with_teacher(dir: &Path, files: &[&str]) {
 }
 
 #[test]
+#[ignore = "needs python3 with onnx and numpy; scripts/test.sh installs them and runs these"]
 fn distil_from_an_onnx_python_teacher() {
-    let has_onnx = Command::new("python3").args(["-c", "import onnx, numpy"]).output().map(|o| o.status.success()).unwrap_or(false);
-    if !has_onnx {
-        eprintln!("SKIPPED distil_from_an_onnx_python_teacher: python3 with `onnx` and `numpy` is not installed (pip install onnx numpy)");
-        return;
-    }
+    needs::python_modules(&["onnx", "numpy"]);
     let dir = std::env::temp_dir().join(format!("dram-third-party-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let d = |p: &str| dir.join(p).display().to_string();

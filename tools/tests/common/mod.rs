@@ -1,4 +1,7 @@
-//! Helpers shared by the integration tests: the ONNX Runtime interop check.
+//! Helpers shared by the integration tests: the ONNX Runtime interop check, and what a test
+//! with an outside dependency checks first (`needs`).
+
+pub mod needs;
 
 use std::path::Path;
 use std::process::Command;
@@ -16,14 +19,11 @@ pub struct Exports<'a> {
 }
 
 /// Runs `tests/python/check_interop.py` on `exports` for the encoded `rows`: ONNX's checker
-/// must accept every file and ONNX Runtime must score them as dram-core does. Returns `false`
-/// (after saying why) when python3 with `onnx`, `onnxruntime` and `numpy` is missing.
-pub fn onnxruntime_agrees(test: &str, manifest: &Manifest, rows: &[Tensor], exports: &Exports) -> bool {
-    let ready = Command::new("python3").args(["-c", "import onnx, onnxruntime, numpy"]).output().map(|o| o.status.success()).unwrap_or(false);
-    if !ready {
-        eprintln!("SKIPPED {test}: python3 with `onnx`, `onnxruntime` and `numpy` is not installed (scripts/install-deps.sh)");
-        return false;
-    }
+/// must accept every file and ONNX Runtime must score them as dram-core does. Fails, naming
+/// the install command, when python3 with `onnx`, `onnxruntime` and `numpy` is missing: the
+/// tests calling this are ignored unless run on purpose (see [`needs`]).
+pub fn onnxruntime_agrees(test: &str, manifest: &Manifest, rows: &[Tensor], exports: &Exports) {
+    needs::python_modules(&["onnx", "onnxruntime", "numpy"]);
     let dir = std::env::temp_dir().join(format!("dram-interop-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for (name, bytes) in [("fp32.onnx", exports.fp32), ("int8.onnx", exports.cpu), ("npu.onnx", exports.npu)] {
@@ -48,5 +48,4 @@ pub fn onnxruntime_agrees(test: &str, manifest: &Manifest, rows: &[Tensor], expo
     eprintln!("{report}{}", String::from_utf8_lossy(&out.stderr));
     assert!(out.status.success(), "ONNX Runtime disagrees with dram-core:\n{report}");
     std::fs::remove_dir_all(dir).unwrap();
-    true
 }
