@@ -23,51 +23,9 @@ import re
 import sys
 from pathlib import Path
 
+from source_text import strip
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def strip_code(text):
-    """The text with comments, string and char literals blanked out (newlines kept)."""
-    out = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if text.startswith("//", i):
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            out.append(" " * (j - i))
-            i = j
-        elif text.startswith("/*", i):
-            depth, j = 1, i + 2
-            while j < n and depth:
-                if text.startswith("/*", j):
-                    depth, j = depth + 1, j + 2
-                elif text.startswith("*/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
-            out.append(re.sub(r"[^\n]", " ", text[i:j]))
-            i = j
-        elif c == "r" and re.match(r'r#*"', text[i:i + 20]) and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
-            m = re.match(r'r(#*)"', text[i:])
-            end = text.find('"' + m.group(1), i + len(m.group(0)))
-            end = n if end < 0 else end + 1 + len(m.group(1))
-            out.append(re.sub(r"[^\n]", " ", text[i:end]))
-            i = end
-        elif c == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            out.append(re.sub(r"[^\n]", " ", text[i:j + 1]))
-            i = j + 1
-        elif c == "'" and re.match(r"'(\\.|[^\\'])'", text[i:i + 4]) or text.startswith("'\\u{", i):
-            j = text.find("'", i + 1)
-            out.append(" " * (j + 1 - i))
-            i = j + 1
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
 
 
 class Crate:
@@ -112,7 +70,7 @@ class Crate:
             f = self.src / root
             if not f.exists():
                 continue
-            text = strip_code(f.read_text())
+            text = strip(f.read_text(), "rust")
             for m in re.finditer(r"pub\s+use\s+([a-z_][a-z0-9_:]*?)(?:::\{([^}]*)\}|::([A-Za-z_][A-Za-z0-9_]*)(?:\s+as\s+([A-Za-z_][A-Za-z0-9_]*))?)\s*;", text):
                 head = tuple(m.group(1).split("::"))
                 items = [m.group(2)] if m.group(2) is not None else [m.group(3) + (" as " + m.group(4) if m.group(4) else "")]
@@ -132,7 +90,7 @@ class Crate:
         for file in self.files:
             here = self.module_path(file)
             src_unit = self.unit(here)
-            text = strip_code(file.read_text())
+            text = strip(file.read_text(), "rust")
             declared = set(re.findall(r"^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+([a-z_][a-z0-9_]*)\s*;", text, re.M))
             # Inline `mod tests { ... }` blocks are part of this file.
             for lineno, line in enumerate(text.splitlines(), 1):

@@ -26,6 +26,8 @@ import os
 import re
 import sys
 
+from source_text import strip
+
 # Build output and downloads anywhere; the repository's data, output and fuzzing work folders.
 SKIP_DIRS = {".git", "target", "node_modules", "build", ".gradle"}
 SKIP_PATHS = {"data", "out", "fuzz/work", "fuzz/artifacts", "bench/data"}
@@ -41,76 +43,9 @@ ASSERTS = {
     "c": re.compile(r"\bCHECK\w*\s*\(|\bassert\s*\("),
     "swift": re.compile(r"\bXCT(?:Assert\w*|Fail|Unwrap|ExpectFailure)\s*\("),
 }
-# Tests known to assert nothing, each waiting for an assertion in code another change is
-# moving (issue 17); the check fails once one of them asserts or no longer exists, so that
-# the entry is removed. Keep this empty otherwise.
-PENDING = {
-    "copies_keep_word_order_and_only_source_words": "tools/src/text/augment.rs: assert on the copies",
-    "the_fixtures_pass": "core/src/format/limits.rs: assert!(check(..).is_ok(), ..)",
-    "a_signed_model_verifies_after_an_encode_decode_round_trip": "core/src/format/signature.rs: assert!(verify(..).is_ok())",
-}
-
 # Helpers named as assertions count wherever they are defined.
 HELPER_NAME = re.compile(r"^(?:assert|check|expect)_|^(?:assert|check|expect)[A-Z]")
 CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\s*(?:::<[^>]*>\s*)?(?:<[^()]*>\s*)?\(")
-
-
-def strip(text, lang):
-    """The text with comments and string/char literal contents blanked (newlines kept), so
-    braces and names inside them never count."""
-    out = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        two = text[i:i + 2]
-        if two == "//":
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            out.append(" " * (j - i))
-            i = j
-        elif two == "/*":
-            depth, j = 1, i + 2
-            while j < n and depth:
-                if text.startswith("/*", j) and lang == "rust":
-                    depth, j = depth + 1, j + 2
-                elif text.startswith("*/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
-            out.append(re.sub(r"[^\n]", " ", text[i:j]))
-            i = j
-        elif lang == "rust" and re.match(r'b?r#*"', text[i:i + 260]) and (i == 0 or not (text[i - 1].isalnum() or text[i - 1] == "_")):
-            m = re.match(r'(b?r)(#*)"', text[i:])
-            end = '"' + m.group(2)
-            j = text.find(end, i + len(m.group(0)))
-            j = n if j < 0 else j + len(end)
-            out.append('""' + re.sub(r"[^\n]", " ", text[i + 2:j]))
-            i = j
-        elif c == '"' and lang in ("kotlin", "swift") and text.startswith('"""', i):
-            j = text.find('"""', i + 3)
-            j = n if j < 0 else j + 3
-            out.append('""' + re.sub(r"[^\n]", " ", text[i + 2:j]))
-            i = j
-        elif c == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            j = min(j + 1, n)
-            out.append('""' + re.sub(r"[^\n]", " ", text[i + 2:j]))
-            i = j
-        elif c == "'":
-            # A char literal ('x', '\n', '\u{7f}', '{'); in Rust a lone quote may start a lifetime.
-            m = re.match(r"'(?:\\u\{[0-9a-fA-F]+\}|\\.[^']{0,8}|[^\\'\n])'", text[i:i + 16])
-            if m:
-                out.append("' '" + " " * (len(m.group(0)) - 3))
-                i += len(m.group(0))
-            else:
-                out.append(c)
-                i += 1
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
 
 
 def body_at(code, start):
@@ -237,7 +172,6 @@ def check(root):
         ("swift", walk(root, (".swift",), ["ios/Tests"])),
     ]
     tests_count = {}
-    pending_seen = set()
     for lang, paths in suites:
         paths = [p for p in paths if os.path.exists(p)]
         parsed = {}
@@ -285,14 +219,9 @@ def check(root):
                         continue
                     line = code.count("\n", 0, offset) + 1
                     where = f"{os.path.relpath(p, root)}:{line}"
-                    if name in PENDING:
-                        pending_seen.add(name)
-                        if asserts(body):
-                            problems.append(f"{where}: test `{name}` asserts now: remove it from PENDING")
-                    elif not asserts(body):
+                    if not asserts(body):
                         problems.append(f"{where}: test `{name}` asserts nothing")
         tests_count[lang] = total
-    problems += [f"PENDING names `{name}`, which is no test any more: remove it" for name in set(PENDING) - pending_seen]
     problems += check_ignores(root)
     return problems, tests_count
 
@@ -339,8 +268,7 @@ def main():
         print("\n".join(problems))
         print(f"check-tests: {len(problems)} problem(s) in {summary} tests")
         sys.exit(1)
-    waiting = f"; {len(PENDING)} waiting for an assertion (PENDING)" if PENDING else ""
-    print(f"check-tests: every test asserts ({summary} tests{waiting})")
+    print(f"check-tests: every test asserts ({summary} tests)")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,8 @@
 # what is missing first (scripts/install-deps.sh, every run; it is quick when nothing is).
 #
 #   1. install-deps: system packages, Python packages, the MiniLM weights, nightly + cargo-fuzz
-#   2. scripts/check-tests.py: every test function asserts something
+#   2. scripts/check-tests.py: every test function asserts something; scripts/check-layers.py:
+#      no module imports one in a higher layer, no two modules import each other
 #   3. the Rust workspace (unit, integration, doc tests)
 #   4. the Rust tests that need an outside dependency, which a plain `cargo test` lists as
 #      ignored ("needs ..."): here their dependency is installed, so they run and must pass
@@ -30,6 +31,9 @@ step "dependencies (scripts/install-deps.sh)"
 
 step "every test asserts (scripts/check-tests.py)"
 python3 scripts/check-tests.py
+
+step "layers (scripts/check-layers.py: core, tools, lab)"
+python3 scripts/check-layers.py
 
 step "Rust workspace"
 cargo test --workspace --locked

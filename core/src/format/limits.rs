@@ -179,7 +179,8 @@ mod tests {
     fn the_fixtures_pass() {
         for name in ["ranker.onnx", "ranker_din.onnx", "classifier.onnx"] {
             let path = format!("{}/../tests/vectors/models/{name}", env!("CARGO_MANIFEST_DIR"));
-            check(&<ModelProto as prost::Message>::decode(std::fs::read(path).unwrap().as_slice()).unwrap()).unwrap();
+            let proto = <ModelProto as prost::Message>::decode(std::fs::read(path).unwrap().as_slice()).unwrap();
+            assert!(check(&proto).is_ok(), "{name}: {:?}", check(&proto));
         }
     }
 }

@@ -161,7 +161,9 @@ mod tests {
     #[test]
     fn a_signed_model_verifies_after_an_encode_decode_round_trip() {
         let bytes = container::encode(&signed());
-        verify(&container::decode(&bytes).unwrap(), &public_key(&SECRET)).unwrap();
+        let decoded = container::decode(&bytes).unwrap();
+        assert_eq!(decoded, signed(), "the round trip keeps every field");
+        assert!(verify(&decoded, &public_key(&SECRET)).is_ok());
     }
 
     #[test]

@@ -89,8 +89,11 @@ mod tests {
             let copy = perturb(TEXT, Perturbation::default(), &mut rng);
             let mut at = 0;
             for w in copy.split(' ') {
-                at += words[at..].iter().position(|o| *o == w).expect("a source word, in order") + 1;
+                let next = words[at..].iter().position(|o| *o == w);
+                assert!(next.is_some(), "`{w}` in `{copy}` is not a source word after position {at}");
+                at += next.unwrap_or_default() + 1;
             }
+            assert!(at <= words.len());
         }
     }
 
