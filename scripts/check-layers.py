@@ -85,6 +85,7 @@ class Crate:
     def check(self):
         self.modules = {self.module_path(f): f for f in self.files}
         self.reexports = self.root_names()
+        self.top = self.top_level()
         problems = []
         edges = {}
         for file in self.files:
@@ -107,12 +108,11 @@ class Crate:
 
     def references(self, here, line, declared, file):
         """Module paths a line refers to."""
-        base = here if file.name in ("mod.rs", "lib.rs", "main.rs") else here
         for m in re.finditer(r"(?<![A-Za-z0-9_:])((?:crate|super|self)(?:::[A-Za-z_][A-Za-z0-9_]*)+|(?:crate|super|self)::\{[^}]*\})", line):
             yield from self.expand(here, file, m.group(1))
         for m in re.finditer(r"(?<![A-Za-z0-9_:])([a-z_][a-z0-9_]*)::", line):
             if m.group(1) in declared:
-                yield base + (m.group(1),)
+                yield here + (m.group(1),)
 
     def expand(self, here, file, path):
         if "{" in path:
@@ -143,7 +143,7 @@ class Crate:
         if not here or not target:
             return []
         src, dst = here[0], target[0]
-        if src == dst or dst not in self.layer_of and dst not in self.top_level():
+        if src == dst or dst not in self.layer_of and dst not in self.top:
             return []
         if src not in self.layer_of:
             return [f"{file.relative_to(ROOT)}: top-level module `{src}` is missing from {self.folder.relative_to(ROOT)}/LAYERS"]

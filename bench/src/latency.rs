@@ -33,10 +33,9 @@ pub type Contestant<'a> = (&'a str, Box<dyn FnMut() -> Result<()> + 'a>);
 /// given; a budget without rounds is an error naming the first contestant.
 pub fn interleaved(budget: Budget, contestants: &mut [Contestant<'_>]) -> Result<Vec<Stats>> {
     let names: Vec<&str> = contestants.iter().map(|(name, _)| *name).collect();
-    let mut calls: Vec<Box<timing::Call<'_, anyhow::Error>>> =
-        contestants.iter_mut().map(|(_, call)| Box::new(move |_round: usize| call()) as Box<timing::Call<'_, anyhow::Error>>).collect();
-    let mut refs: Vec<&mut timing::Call<'_, anyhow::Error>> = calls.iter_mut().map(|c| &mut **c).collect();
-    let summaries = timing::interleaved(budget, &mut refs)?;
+    // One closure type for every contestant: no second box around the timed call.
+    let mut calls: Vec<_> = contestants.iter_mut().map(|(_, call)| move |_round: usize| call()).collect();
+    let summaries = timing::interleaved(budget, &mut calls)?;
     summaries
         .into_iter()
         .zip(names)

@@ -86,7 +86,8 @@ impl Budget {
     }
 }
 
-/// A call under measurement; its argument is the round (warm-up calls count from 0 too), so a
+/// A call under measurement, for callers that hold differing closures in one list
+/// (`Vec<Box<Call<'_, E>>>`); its argument is the round (warm-up calls count from 0 too), so a
 /// contestant can take a different input each round.
 pub type Call<'a, E> = dyn FnMut(usize) -> Result<(), E> + 'a;
 
@@ -102,13 +103,14 @@ pub type Call<'a, E> = dyn FnMut(usize) -> Result<(), E> + 'a;
 /// let mut a = |_round: usize| -> Result<(), ()> { log.push('a'); Ok(()) };
 /// let mut sum = 0;
 /// let mut b = |round: usize| -> Result<(), ()> { sum += round; Ok(()) };
-/// let q = interleaved(Budget::rounds(3, 1), &mut [&mut a, &mut b]).unwrap();
+/// let mut calls: [&mut dyn FnMut(usize) -> Result<(), ()>; 2] = [&mut a, &mut b];
+/// let q = interleaved(Budget::rounds(3, 1), &mut calls).unwrap();
 /// assert_eq!(q.iter().map(|q| q.unwrap().calls).collect::<Vec<_>>(), vec![3, 3]);
 /// order.extend(log);
 /// assert_eq!(order, "aaaa"); // one warm-up call, then three rounds
 /// assert_eq!(sum, 0 + 0 + 1 + 2); // warm-up round 0, then rounds 0, 1, 2
 /// ```
-pub fn interleaved<E>(budget: Budget, calls: &mut [&mut Call<'_, E>]) -> Result<Vec<Option<Quantiles>>, E> {
+pub fn interleaved<E, C: FnMut(usize) -> Result<(), E>>(budget: Budget, calls: &mut [C]) -> Result<Vec<Option<Quantiles>>, E> {
     for call in calls.iter_mut() {
         for round in 0..budget.warmup {
             call(round)?;
@@ -159,7 +161,8 @@ mod tests {
         let order = std::cell::RefCell::new(String::new());
         let mut a = |_: usize| -> Result<(), ()> { order.borrow_mut().push('a'); Ok(()) };
         let mut b = |_: usize| -> Result<(), ()> { order.borrow_mut().push('b'); Ok(()) };
-        let q = interleaved(Budget::rounds(3, 1), &mut [&mut a, &mut b]).unwrap();
+        let mut calls: [&mut Call<'_, ()>; 2] = [&mut a, &mut b];
+        let q = interleaved(Budget::rounds(3, 1), &mut calls).unwrap();
         assert_eq!(q.iter().map(|q| q.unwrap().calls).collect::<Vec<_>>(), vec![3, 3]);
         assert_eq!(order.into_inner(), "abababab");
     }

@@ -116,12 +116,7 @@ fn with_empty_graph_entries(bytes: &[u8], entry: u8, count: usize) -> Vec<u8> {
     let body: Vec<u8> = std::iter::repeat([entry, 0x00]).take(count).flatten().collect();
     let mut out = bytes.to_vec();
     out.push(0x3a); // field 7 (graph), length-delimited
-    let mut len = body.len() as u64;
-    while len >= 0x80 {
-        out.push((len as u8 & 0x7f) | 0x80);
-        len >>= 7;
-    }
-    out.push(len as u8);
+    prost::encoding::encode_varint(body.len() as u64, &mut out);
     out.extend_from_slice(&body);
     out
 }

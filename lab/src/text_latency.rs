@@ -66,8 +66,7 @@ pub fn compare(teacher_dir: &Path, students: &[PathBuf], texts: &[String]) -> Re
     for c in &classifiers {
         calls.push(Box::new(move |round| c.classify_text(text(round)).map(drop).map_err(Into::into)));
     }
-    let mut refs: Vec<&mut timing::Call<'_, anyhow::Error>> = calls.iter_mut().map(|c| &mut **c).collect();
-    let quantiles = timing::interleaved(Budget::rounds(texts.len(), WARMUP), &mut refs)?;
+    let quantiles = timing::interleaved(Budget::rounds(texts.len(), WARMUP), &mut calls)?;
     let mut names = vec![("teacher".to_string(), bytes.len())];
     for p in students {
         names.push((p.display().to_string(), std::fs::metadata(p)?.len() as usize));

@@ -179,15 +179,15 @@ impl Walk<'_> {
             match wire {
                 0 => {
                     self.varint(end)?;
-                    self.scalar(kind, 1);
+                    self.scalar(kind);
                 }
                 1 => {
                     self.skip(8, end)?;
-                    self.scalar(kind, 1);
+                    self.scalar(kind);
                 }
                 5 => {
                     self.skip(4, end)?;
-                    self.scalar(kind, 1);
+                    self.scalar(kind);
                 }
                 2 => {
                     let len = self.varint(end)?;
@@ -206,9 +206,9 @@ impl Walk<'_> {
     }
 
     /// A number field written unpacked: one value.
-    fn scalar(&mut self, kind: Field, count: u64) {
+    fn scalar(&mut self, kind: Field) {
         if let Field::Numbers { decoded, .. } = kind {
-            self.total += 2 * decoded * count;
+            self.total += 2 * decoded;
         }
     }
 

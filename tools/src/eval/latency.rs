@@ -81,8 +81,7 @@ pub fn classify_latencies(models: &[Arc<Model>], reader: &RowReader<'_>, rows: &
 
 /// `iterations` interleaved rounds of `calls` after [`WARMUP`] untimed calls of each.
 fn measure(calls: &mut [Box<timing::Call<'_, dram_core::Error>>], iterations: usize) -> Result<Vec<Quantiles>> {
-    let mut refs: Vec<&mut timing::Call<'_, dram_core::Error>> = calls.iter_mut().map(|c| &mut **c).collect();
-    timing::interleaved(Budget::rounds(iterations, WARMUP), &mut refs)?
+    timing::interleaved(Budget::rounds(iterations, WARMUP), calls)?
         .into_iter()
         .map(|q| q.with_context(|| format!("no timed calls: iterations must be at least 1, found {iterations}")))
         .collect()
